@@ -1,0 +1,137 @@
+"""The body of a spawned worker process: one trigger, one trial, then exit.
+
+Imported by ``multiprocessing`` in a fresh interpreter, so module state of the target
+is truly per process (the seed-002 lesson). Events go to an O_APPEND JSONL file; the
+scheduler and runner-side actions are reached over a pipe.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import signal
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _runtime
+from . import history as h
+from .errors import WorkerCrashed
+from .faults import Fault, FaultInjector, apply_env
+from .spy import Spy
+
+
+@dataclass
+class WorkerSpec:
+    worker: int
+    target: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    events_path: str
+    stack_path: str
+    faults: list[Fault]
+    seed: int
+    trial: int
+    spies: list[Spy]
+    drivers: tuple[str, ...]
+    controlled: bool
+    sys_path: list[str]
+    timeout: float
+    clock: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class PipeGate:
+    """The worker's side of the controller: ask, then wait for "go"."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+
+    def arrive(self, worker: int, label: str) -> None:
+        with self.lock:
+            self.conn.send(("arrive", label))
+            self.conn.recv()
+
+    def finish(self, worker: int) -> None:
+        with self.lock:
+            try:
+                self.conn.send(("finish",))
+            except OSError:
+                pass
+
+    def call(self, action: str, params: dict[str, Any]) -> Any:
+        with self.lock:
+            self.conn.send(("call", action, params))
+            status, value = self.conn.recv()
+        if status != "ok":
+            raise RuntimeError(f"runner action {action} failed: {value}")
+        return value
+
+
+def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
+    for p in reversed(spec.sys_path):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    injector = FaultInjector(spec.faults, spec.seed, spec.trial)
+    for f in injector.env_faults("start", spec.worker):
+        apply_env(f)
+    _runtime.set_process_worker(spec.worker)
+    _runtime.set_worker(spec.worker)
+    gate = PipeGate(conn)
+    sink = h.Sink(spec.events_path)
+    rt = _runtime.Runtime(mode="processes", sink=sink, injector=injector,
+                          gate=gate if spec.controlled else None, parent_call=gate.call)
+    stack_file = open(spec.stack_path, "w")  # noqa: SIM115 - must stay open for faulthandler
+    faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)
+    from .drivers import install_drivers
+    from .spy import install_spies, load_callable
+
+    try:
+        install_drivers(spec.drivers)
+        install_spies(spec.spies)
+        _runtime.install_log_handler()
+        if spec.clock:
+            _runtime.patch_clock()
+        fn = load_callable(spec.target)
+    except Exception as exc:  # noqa: BLE001 - reported as the worker's error
+        _runtime.install(rt)
+        rt.record(h.ERROR, type=type(exc).__name__, message=f"worker setup failed: {exc}")
+        gate.finish(spec.worker)
+        return
+    for f in injector.env_faults("after_import", spec.worker):
+        apply_env(f)
+    _runtime.install(rt)
+    for f in injector.env_faults("before_trigger", spec.worker):
+        apply_env(f)
+    try:
+        barrier.wait(timeout=spec.timeout)
+    except threading.BrokenBarrierError:
+        gate.finish(spec.worker)
+        return
+    try:
+        if spec.controlled:
+            gate.arrive(spec.worker, "start")
+        rt.record(h.START)
+        try:
+            res = fn(*spec.args, **spec.kwargs)
+            text = repr(res)
+            rt.record(h.END, result=text if len(text) <= 200 else text[:199] + "…")
+        except WorkerCrashed:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - every trigger failure is history
+            t = type(exc)
+            name = t.__qualname__ if t.__module__ in ("builtins", "__main__") else f"{t.__module__}.{t.__qualname__}"
+            rt.record(h.ERROR, type=name, message=str(exc)[:500],
+                      traceback="".join(traceback.format_exception(exc))[-4000:])
+    finally:
+        gate.finish(spec.worker)
+        _runtime.install(None)
+        sink.close()
+        try:
+            conn.close()
+        except OSError:
+            pass
+    os._exit(0)  # skip interpreter teardown: the trial is over and its result is on disk

@@ -1,0 +1,70 @@
+"""The configuration of a run, validated once so every later step can trust it."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+from .faults import Fault
+from .invariants import Invariant
+from .spy import Spy
+
+MODES = ("threads", "processes", "asyncio")
+
+
+@dataclass
+class RunConfig:
+    target: Callable[..., Any] | str
+    n: int = 8
+    trials: int = 50
+    mode: str = "threads"
+    strategy: str = "stress"
+    seed: int | None = None
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    worker_args: Callable[[int], tuple[Any, ...]] | None = None
+    setup: Callable[[], Any] | None = None
+    recover: Callable[[], Any] | None = None
+    spies: list[Spy] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    invariants: list[Invariant] | None = None
+    timeout: float = 30.0
+    stop_on_failure: bool = True
+    drivers: tuple[str, ...] = ("psycopg", "redis")
+    backends: dict[str, Any] = field(default_factory=dict)
+    name: str = ""
+    depth: int = 3
+    max_preemptions: int = 2
+    schedule: str | None = None
+    quantum: float | None = None
+    replay_hint: str = ""
+    noise: float = 0.5  # stress only: probability of yielding at a point (0 turns it off)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
+        if not isinstance(self.n, int) or self.n < 1:
+            raise ConfigError(f"n (number of triggers) must be an integer >= 1, got {self.n!r}")
+        if not isinstance(self.trials, int) or self.trials < 1:
+            raise ConfigError(f"trials must be an integer >= 1, got {self.trials!r}")
+        if self.timeout <= 0:
+            raise ConfigError(f"timeout must be > 0 seconds, got {self.timeout!r}")
+        if self.mode == "processes" and not isinstance(self.target, str):
+            raise ConfigError(
+                "mode 'processes' needs the target as an importable 'module:function' string, "
+                f"got {self.target!r}; move it to a module and pass its path"
+            )
+        if self.mode == "asyncio" and self.strategy not in ("stress",):
+            raise ConfigError(
+                f"strategy {self.strategy!r} controls threads and processes; use mode 'threads' or strategy 'stress' with asyncio"
+            )
+        if self.seed is None:
+            self.seed = random.SystemRandom().randrange(1, 2**31)
+        if not self.name:
+            t = self.target
+            self.name = t if isinstance(t, str) else getattr(t, "__qualname__", repr(t))
+        if self.schedule and self.strategy == "stress":
+            self.strategy = "replay"

@@ -1,0 +1,284 @@
+"""Faults: what to do when a worker reaches a matching point.
+
+A fault names a point (a glob over point labels such as ``spawn_reviewer:after``,
+``sql:UPDATE*queued*`` or ``redis:SET*``), which workers, which occurrence and an
+action. Specs are plain picklable values so they travel to worker processes; the
+exception classes they raise are looked up by name when they fire, so this module
+imports no driver.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import history as h
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from ._runtime import Runtime
+
+ACTIONS = (
+    "crash",
+    "db_error",
+    "redis_error",
+    "error",
+    "backend_down",
+    "delay",
+    "pause",
+    "clock",
+    "scrub_env",
+)
+SCRUB_WHEN = ("start", "after_import", "before_trigger", "point")
+
+# Where a short error name is looked up, per action.
+_ERROR_MODULES = {
+    "db_error": ("psycopg.errors", "psycopg"),
+    "redis_error": ("redis.exceptions",),
+    "error": ("builtins",),
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault. Build it with the helpers below (``crash``, ``db_error``, ...)."""
+
+    action: str
+    at: str = "*"
+    workers: tuple[int, ...] | None = None  # None: every worker
+    nth: int | None = 1  # fire on the nth matching occurrence per worker (1-based)
+    every: bool = False  # fire on every matching occurrence
+    probability: float | None = None  # fire with this seeded probability per occurrence
+    after: bool = False  # fire after the statement/call completed (ambiguous write)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ConfigError(
+                f"unknown fault action {self.action!r}; use one of {', '.join(ACTIONS)}"
+            )
+        if self.nth is not None and self.nth < 1:
+            raise ConfigError(f"fault {self.action} at {self.at!r}: nth must be >= 1, got {self.nth}")
+        if self.probability is not None and not 0.0 <= self.probability <= 1.0:
+            raise ConfigError(
+                f"fault {self.action} at {self.at!r}: probability must be within 0..1, got {self.probability}"
+            )
+        validate_glob(self.at, f"fault {self.action}")
+
+    def describe(self) -> str:
+        who = "all workers" if self.workers is None else "worker " + ",".join(map(str, self.workers))
+        when = "every time" if self.every else (f"p={self.probability}" if self.probability is not None else f"occurrence {self.nth}")
+        return f"{self.action} at {self.at!r}{' (after)' if self.after else ''}, {who}, {when}"
+
+    def matches(self, label: str, phase: str) -> bool:
+        at = self.at.lower()
+        lab = label.lower()
+        if self.after:
+            if phase == "after":
+                return fnmatch.fnmatchcase(lab, at)
+            return ":" not in at and fnmatch.fnmatchcase(lab, at + ":after")
+        if phase != "before":
+            return False
+        if fnmatch.fnmatchcase(lab, at):
+            return True
+        return ":" not in at and (fnmatch.fnmatchcase(lab, at + ":before") or fnmatch.fnmatchcase(lab, at + ":enter"))
+
+
+def validate_glob(pattern: str, what: str) -> None:
+    """Reject point globs that can never match (empty, unbalanced brackets)."""
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise ConfigError(f"{what}: the point pattern is empty; give a glob such as 'sql:UPDATE*'")
+    depth = 0
+    for ch in pattern:
+        if ch == "[":
+            depth += 1
+        elif ch == "]" and depth:
+            depth -= 1
+    if depth:
+        raise ConfigError(f"{what}: point pattern {pattern!r} has an unclosed '['; close it or escape it as '[[]'")
+
+
+def _workers(worker: int | list[int] | tuple[int, ...] | None) -> tuple[int, ...] | None:
+    if worker is None:
+        return None
+    if isinstance(worker, int):
+        return (worker,)
+    return tuple(int(w) for w in worker)
+
+
+def _common(
+    action: str,
+    at: str,
+    worker: int | list[int] | None,
+    nth: int | None,
+    every: bool,
+    p: float | None,
+    after: bool = False,
+    **params: Any,
+) -> Fault:
+    if every or p is not None:
+        nth = None
+    return Fault(action, at, _workers(worker), nth, every, p, after, params)
+
+
+def crash(at: str, *, worker: int | list[int] | None = None, nth: int = 1, every: bool = False,
+          p: float | None = None, after: bool = False) -> Fault:
+    """Kill the worker at the point: SIGKILL in process mode, park and sever connections in thread mode."""
+    return _common("crash", at, worker, nth, every, p, after)
+
+
+def db_error(at: str = "sql:*", error: str = "OperationalError", *, after_commit: bool = False,
+             message: str | None = None, worker: int | list[int] | None = None, nth: int = 1,
+             every: bool = False, p: float | None = None) -> Fault:
+    """Fail a matching SQL statement before it is sent, or after it committed (``after_commit``: ack lost)."""
+    return _common("db_error", at, worker, nth, every, p, after_commit, error=error, message=message)
+
+
+def redis_error(at: str = "redis:*", error: str = "ConnectionError", *, message: str | None = None,
+                worker: int | list[int] | None = None, nth: int = 1, every: bool = False,
+                p: float | None = None, after: bool = False) -> Fault:
+    """Fail a matching Redis command with a redis-py exception."""
+    return _common("redis_error", at, worker, nth, every, p, after, error=error, message=message)
+
+
+def error(at: str, error: str = "RuntimeError", *, message: str | None = None,
+          worker: int | list[int] | None = None, nth: int = 1, every: bool = False,
+          p: float | None = None, after: bool = False) -> Fault:
+    """Raise an exception (a builtin name or a dotted path) at the point."""
+    return _common("error", at, worker, nth, every, p, after, error=error, message=message)
+
+
+def backend_down(at: str, backend: str = "redis", *, how: str = "kill", duration: float = 0.0,
+                 worker: int | list[int] | None = None, nth: int = 1, every: bool = False,
+                 p: float | None = None, after: bool = False) -> Fault:
+    """Kill the backend's client connections (``how='kill'``) or stop it for ``duration`` s (``how='stop'``)."""
+    if how not in ("kill", "stop"):
+        raise ConfigError(f"backend_down: how must be 'kill' or 'stop', got {how!r}")
+    return _common("backend_down", at, worker, nth, every, p, after, backend=backend, how=how, duration=duration)
+
+
+def delay(at: str, seconds: float, *, worker: int | list[int] | None = None, nth: int = 1,
+          every: bool = False, p: float | None = None, after: bool = False) -> Fault:
+    """Sleep at the point (e.g. hold a lease past its TTL)."""
+    return _common("delay", at, worker, nth, every, p, after, seconds=seconds)
+
+
+pause = delay
+
+
+def clock(at: str, shift: float, *, worker: int | list[int] | None = None, nth: int = 1,
+          every: bool = False, p: float | None = None, after: bool = False) -> Fault:
+    """Shift ``time.time()`` as the worker sees it by ``shift`` seconds from the point on."""
+    return _common("clock", at, worker, nth, every, p, after, shift=shift)
+
+
+def scrub_env(names: list[str] | tuple[str, ...] = (), *, set: dict[str, str] | None = None,  # noqa: A002
+              when: str = "before_trigger", at: str = "*", worker: int | list[int] | None = None) -> Fault:
+    """Remove (``names``) or change (``set``) environment variables at process start, after import,
+    before the trigger, or at a point (``when='point'`` with ``at``)."""
+    if when not in SCRUB_WHEN:
+        raise ConfigError(f"scrub_env: when must be one of {', '.join(SCRUB_WHEN)}, got {when!r}")
+    return _common("scrub_env", at, worker, 1, False, None, False,
+                   names=list(names), set=dict(set or {}), when=when)
+
+
+def resolve_error(action: str, name: str) -> type[BaseException]:
+    """Find the exception class a fault raises: a short name in the action's modules or a dotted path."""
+    candidates = []
+    if "." in name:
+        mod, _, attr = name.rpartition(".")
+        candidates.append((mod, attr))
+    for mod in _ERROR_MODULES.get(action, ("builtins",)):
+        candidates.append((mod, name))
+    for mod, attr in candidates:
+        try:
+            obj = getattr(importlib.import_module(mod), attr, None)
+        except ImportError:
+            continue
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            return obj
+    where = ", ".join(_ERROR_MODULES.get(action, ("builtins",)))
+    raise ConfigError(f"fault {action}: no exception class {name!r} in {where}; give a class name from there or a dotted path")
+
+
+def apply_env(fault: Fault) -> None:
+    for name in fault.params.get("names", []):
+        os.environ.pop(name, None)
+    for name, value in fault.params.get("set", {}).items():
+        os.environ[name] = value
+
+
+class FaultInjector:
+    """Decides, per worker and occurrence, whether each fault fires, and carries out its action."""
+
+    def __init__(self, faults: list[Fault] | tuple[Fault, ...], seed: int, trial: int) -> None:
+        self.faults = list(faults)
+        self.seed = seed
+        self.trial = trial
+        self._counts: dict[tuple[int, int], int] = {}
+        self._rngs: dict[tuple[int, int], random.Random] = {}
+        self._lock = threading.Lock()
+        self.point_faults = [
+            (i, f) for i, f in enumerate(self.faults)
+            if not (f.action == "scrub_env" and f.params.get("when") != "point")
+        ]
+
+    def env_faults(self, when: str, worker: int | None) -> list[Fault]:
+        return [
+            f for f in self.faults
+            if f.action == "scrub_env" and f.params.get("when") == when
+            and (f.workers is None or worker is None or worker in f.workers)
+        ]
+
+    def _should_fire(self, idx: int, fault: Fault, worker: int) -> bool:
+        with self._lock:
+            n = self._counts.get((idx, worker), 0) + 1
+            self._counts[(idx, worker)] = n
+            if fault.every:
+                return True
+            if fault.probability is not None:
+                rng = self._rngs.get((idx, worker))
+                if rng is None:
+                    rng = random.Random(f"{self.seed}:{self.trial}:{worker}:{idx}")
+                    self._rngs[(idx, worker)] = rng
+                return rng.random() < fault.probability
+            return n == fault.nth
+
+    def fire(self, rt: Runtime, worker: int, label: str, phase: str) -> None:
+        for idx, fault in self.point_faults:
+            if fault.workers is None and worker < 0:
+                continue  # the recovery step is faulted only when named explicitly (worker -1)
+            if fault.workers is not None and worker not in fault.workers:
+                continue
+            if not fault.matches(label, phase):
+                continue
+            if not self._should_fire(idx, fault, worker):
+                continue
+            rt.record(h.FAULT, fault.action, None, at=label, phase=phase, fault=fault.describe(),
+                      **{k: v for k, v in fault.params.items() if k in ("error", "how", "seconds", "shift", "backend")})
+            self._act(rt, worker, label, fault)
+
+    def _act(self, rt: Runtime, worker: int, label: str, fault: Fault) -> None:
+        action = fault.action
+        if action == "crash":
+            rt.crash(worker, label)
+        elif action in ("db_error", "redis_error", "error"):
+            cls = resolve_error(action, fault.params.get("error") or "RuntimeError")
+            msg = fault.params.get("message") or f"racecheck injected {cls.__name__} at {label}"
+            raise cls(msg)
+        elif action in ("delay", "pause"):
+            time.sleep(float(fault.params.get("seconds", 0.0)))
+        elif action == "clock":
+            rt.shift_clock(worker, float(fault.params.get("shift", 0.0)))
+        elif action == "scrub_env":
+            apply_env(fault)
+        elif action == "backend_down":
+            if rt.parent_call is None:
+                raise ConfigError("backend_down needs the runner to know the backend; pass backends={...} to run()")
+            rt.parent_call("backend_down", dict(fault.params))

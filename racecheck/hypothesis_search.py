@@ -1,0 +1,87 @@
+"""Hypothesis drives the scheduling choices, so a failing schedule shrinks to the fewest switches.
+
+Each example draws a list of small integers; choice 0 keeps the last worker running,
+so Hypothesis's shrinking towards zeros removes context switches. The minimal failing
+trial is reported with its schedule string and a per-worker step list.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from .result import RunResult, TrialRecord
+from .scheduling.strategies import Drawn
+
+if TYPE_CHECKING:
+    from .runner import Runner
+
+MAX_STEPS = 400
+
+
+class _Found(Exception):
+    def __init__(self, trial: TrialRecord) -> None:
+        super().__init__(trial.violations[0].message if trial.violations else "violation")
+        self.trial = trial
+
+
+def run_with_hypothesis(runner: Runner) -> RunResult:
+    try:
+        from hypothesis import HealthCheck, Phase, given, settings
+        from hypothesis import strategies as st
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        from .errors import ConfigError
+
+        raise ConfigError("strategy 'hypothesis' needs Hypothesis: pip install 'racecheck[hypothesis]'") from exc
+
+    cfg = runner.cfg
+    trials: list[TrialRecord] = []
+    counter = [0]
+    t0 = time.monotonic()
+
+    @settings(max_examples=cfg.trials, database=None, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck),
+              phases=(Phase.generate, Phase.shrink), report_multiple_bugs=False)
+    @given(st.lists(st.integers(0, 7), max_size=MAX_STEPS))
+    def explore(choices: list[int]) -> None:
+        it = iter(choices)
+
+        def draw(k: int) -> int:
+            return next(it, 0) % k
+
+        strategy = Drawn(draw)
+        trial = runner.run_trial(counter[0], strategy)
+        counter[0] += 1
+        trials.append(trial)
+        if trial.violations:
+            raise _Found(trial)
+
+    found: TrialRecord | None = None
+    with runner._instrumented():
+        try:
+            explore()
+        except _Found as exc:
+            found = exc.trial
+    elapsed = time.monotonic() - t0
+    first = next((t for t in trials if t.violations), None)
+    kept: list[TrialRecord] = [t for t in trials if not t.violations]
+    if found is not None:
+        assert first is not None
+        # Report the shrunk trial as the failing one, numbered where detection first happened.
+        found.index = first.index
+        kept = [t for t in trials if t.index < first.index] + [found]
+    result = runner.result(kept, elapsed, False, None)
+    result.strategy = "hypothesis"
+    return result
+
+
+def step_list(trial: TrialRecord) -> list[dict[str, Any]]:
+    """The steps of a trial as (worker, point, SQL or command) rows, for printing a shrunk schedule."""
+    from . import history as h
+
+    rows = []
+    for e in trial.history:
+        if e.kind in (h.SQL, h.REDIS, h.POINT, h.EFFECT_BEGIN, h.EFFECT, h.SECTION_BEGIN):
+            rows.append({"worker": e.worker, "kind": e.kind, "point": e.name,
+                         "detail": e.payload.get("statement") or e.payload.get("command") or e.key})
+    return rows

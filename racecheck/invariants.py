@@ -1,0 +1,389 @@
+"""Invariants: plain checks over a trial's history (and, for some, the database after recovery).
+
+An invariant is any object with a ``name`` and ``check(trial) -> list[Violation]``;
+``custom(fn)`` turns a function into one. Each violation names the keys, workers and
+times involved, so a report can point at them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from . import history as h
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .result import TrialRecord
+
+
+@dataclass(frozen=True)
+class Violation:
+    invariant: str
+    message: str
+    keys: tuple[str, ...] = ()
+    workers: tuple[int, ...] = ()
+    times: tuple[int, ...] = ()
+    certain: bool = True  # False when only indeterminate effects make it a violation
+
+    def __str__(self) -> str:
+        return f"{self.invariant}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "invariant": self.invariant,
+            "message": self.message,
+            "keys": list(self.keys),
+            "workers": list(self.workers),
+            "times": list(self.times),
+            "certain": self.certain,
+        }
+
+
+class Invariant(Protocol):
+    name: str
+
+    def check(self, trial: TrialRecord) -> list[Violation]: ...
+
+
+def _fmt_workers(ws: Iterable[int | None]) -> str:
+    return ", ".join(_wname(w) for w in ws)
+
+
+def _wname(w: int | None) -> str:
+    if w is None:
+        return "runner"
+    return "recover" if w < 0 else f"w{w}"
+
+
+def _t(trial: TrialRecord, t: int) -> str:
+    return f"{(t - trial.t0) / 1e6:.3f}ms"
+
+
+@dataclass
+class _Counting:
+    """Shared logic of exactly/at-most/at-least once over effects named ``effect``."""
+
+    effect: str
+    keys: tuple[str, ...] | None = None
+    indeterminate: str = "report"  # "report": a possible duplicate is a violation (certain=False); "ignore"
+    name: str = ""
+
+    def _groups(self, trial: TrialRecord) -> dict[str | None, list[h.EffectRecord]]:
+        groups: dict[str | None, list[h.EffectRecord]] = defaultdict(list)
+        for r in trial.history.effects(self.effect):
+            if r.status != "failed":
+                groups[r.key].append(r)
+        if self.keys is not None:
+            for k in self.keys:
+                groups.setdefault(k, [])
+        return groups
+
+    def _too_many(self, trial: TrialRecord, key: str | None, recs: list[h.EffectRecord]) -> Violation | None:
+        done = [r for r in recs if r.status == "done"]
+        maybe = [r for r in recs if r.status == "indeterminate"]
+        if len(done) > 1:
+            return Violation(
+                self.name,
+                f"effect {self.effect!r} happened {len(done)} times for key {key!r} "
+                f"(workers {_fmt_workers(r.worker for r in done)} at {', '.join(_t(trial, r.begin) for r in done)})"
+                + (f"; {len(maybe)} more indeterminate" if maybe else ""),
+                (str(key),), tuple(r.worker for r in done if r.worker is not None), tuple(r.begin for r in done),
+            )
+        if maybe and len(done) + len(maybe) > 1 and self.indeterminate == "report":
+            rs = done + maybe
+            return Violation(
+                self.name,
+                f"effect {self.effect!r} may have happened {len(rs)} times for key {key!r}: "
+                f"{len(done)} done, {len(maybe)} indeterminate (begun, never finished; workers {_fmt_workers(r.worker for r in maybe)})",
+                (str(key),), tuple(r.worker for r in rs if r.worker is not None), tuple(r.begin for r in rs), certain=False,
+            )
+        return None
+
+    def _too_few(self, trial: TrialRecord, key: str | None, recs: list[h.EffectRecord]) -> Violation | None:
+        done = [r for r in recs if r.status == "done"]
+        maybe = [r for r in recs if r.status == "indeterminate"]
+        if done:
+            return None
+        if maybe and self.indeterminate == "ignore":
+            return None
+        extra = f"; {len(maybe)} indeterminate (maybe happened)" if maybe else ""
+        return Violation(self.name, f"effect {self.effect!r} never happened for key {key!r}{extra}",
+                         (str(key),), (), (), certain=not maybe)
+
+
+class ExactlyOnce(_Counting):
+    def __init__(self, effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> None:
+        super().__init__(effect, _keys(keys), indeterminate, "exactly_once")
+
+    def check(self, trial: TrialRecord) -> list[Violation]:
+        out = []
+        groups = self._groups(trial)
+        if not groups:
+            return [Violation(self.name, f"effect {self.effect!r} never happened for any key")]
+        for key, recs in groups.items():
+            v = self._too_many(trial, key, recs) or self._too_few(trial, key, recs)
+            if v:
+                out.append(v)
+        return out
+
+
+class AtMostOnce(_Counting):
+    def __init__(self, effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> None:
+        super().__init__(effect, _keys(keys), indeterminate, "at_most_once")
+
+    def check(self, trial: TrialRecord) -> list[Violation]:
+        return [v for key, recs in self._groups(trial).items() if (v := self._too_many(trial, key, recs))]
+
+
+class AtLeastOnce(_Counting):
+    def __init__(self, effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> None:
+        super().__init__(effect, _keys(keys), indeterminate, "at_least_once")
+
+    def check(self, trial: TrialRecord) -> list[Violation]:
+        groups = self._groups(trial)
+        if not groups:
+            return [Violation(self.name, f"effect {self.effect!r} never happened for any key")]
+        return [v for key, recs in groups.items() if (v := self._too_few(trial, key, recs))]
+
+
+def _keys(keys: Iterable[Any] | None) -> tuple[str, ...] | None:
+    if keys is None:
+        return None
+    return tuple(str(h.key_text(k)) for k in keys)
+
+
+@dataclass(frozen=True)
+class Span:
+    worker: int | None
+    key: str | None
+    begin: int
+    end: int
+    open: bool
+
+
+def sections(trial: TrialRecord, name: str) -> list[Span]:
+    """Critical sections named ``name``: explicit ``section()`` blocks and spied spans with ``section=True``.
+
+    A section never closed ends when its worker crashed, else at the end of the trial.
+    """
+    crash_t = {e.worker: e.t for e in trial.history.filter(h.CRASH)}
+    opened: dict[Any, h.Event] = {}
+    spans: list[Span] = []
+    for e in trial.history.filter((h.SECTION_BEGIN, h.SECTION_END), name=name):
+        ident = (e.pid, e.worker, e.payload.get("call"))
+        if e.kind == h.SECTION_BEGIN:
+            opened[ident] = e
+        elif (b := opened.pop(ident, None)) is not None:
+            spans.append(Span(b.worker, b.key, b.t, e.t, False))
+    for b in opened.values():
+        spans.append(Span(b.worker, b.key, b.t, crash_t.get(b.worker, trial.t_end), True))
+    return sorted(spans, key=lambda s: s.begin)
+
+
+class MutualExclusion:
+    """No two workers' critical sections named ``section`` overlap for one key."""
+
+    name = "mutual_exclusion"
+
+    def __init__(self, section: str) -> None:
+        self.section = section
+
+    def check(self, trial: TrialRecord) -> list[Violation]:
+        out = []
+        by_key: dict[str | None, list[Span]] = defaultdict(list)
+        for s in sections(trial, self.section):
+            by_key[s.key].append(s)
+        for key, spans in by_key.items():
+            for i, a in enumerate(spans):
+                for b in spans[i + 1:]:
+                    if b.begin >= a.end:
+                        break
+                    if a.worker == b.worker:
+                        continue
+                    out.append(Violation(
+                        self.name,
+                        f"critical section {self.section!r} for key {key!r} held by {_wname(a.worker)} "
+                        f"({_t(trial, a.begin)}..{_t(trial, a.end)}) and {_wname(b.worker)} "
+                        f"({_t(trial, b.begin)}..{_t(trial, b.end)}) at once",
+                        (str(key),), tuple(w for w in (a.worker, b.worker) if w is not None), (a.begin, b.begin),
+                    ))
+        return out
+
+
+class NoExceptions:
+    """No trigger (or recovery step) raised, except exception types named in ``allow``."""
+
+    name = "no_exceptions"
+
+    def __init__(self, allow: Iterable[str | type[BaseException]] = ()) -> None:
+        self.allow = {a if isinstance(a, str) else a.__name__ for a in allow}
+
+    def check(self, trial: TrialRecord) -> list[Violation]:
+        out = []
+        for e in trial.history.filter(h.ERROR):
+            typ = str(e.payload.get("type", ""))
+            if typ in self.allow or typ.rpartition(".")[2] in self.allow:
+                continue
+            out.append(Violation(self.name, f"{_wname(e.worker)} raised {typ}: {e.payload.get('message', '')}",
+                                 (), (e.worker,) if e.worker is not None else (), (e.t,)))
+        return out
+
+
+class Fencing:
+    """Fencing tokens strictly increase per resource: effects named ``effect`` carry ``token=``."""
+
+    name = "fencing"
+
+    def __init__(self, effect: str, token: str = "token") -> None:
+        self.effect = effect
+        self.token = token
+
+    def check(self, trial: TrialRecord) -> list[Violation]:
+        out = []
+        last: dict[str | None, tuple[Any, h.Event]] = {}
+        for e in trial.history.filter(h.EFFECT, name=self.effect):
+            if self.token not in e.payload:
+                out.append(Violation(self.name, f"effect {self.effect!r} by {_wname(e.worker)} carries no {self.token!r}; "
+                                     f"record it with racecheck.effect({self.effect!r}, key=..., {self.token}=...)"))
+                continue
+            tok = e.payload[self.token]
+            prev = last.get(e.key)
+            if prev is not None and not tok > prev[0]:
+                out.append(Violation(
+                    self.name,
+                    f"resource {e.key!r}: {_wname(e.worker)} wrote with token {tok!r} at {_t(trial, e.t)} after "
+                    f"{_wname(prev[1].worker)} wrote with token {prev[0]!r}: a stale holder's write was accepted",
+                    (str(e.key),), tuple(w for w in (prev[1].worker, e.worker) if w is not None), (prev[1].t, e.t),
+                ))
+            if prev is None or tok > prev[0]:
+                last[e.key] = (tok, e)
+        return out
+
+
+class NoStuck:
+    """After recovery, a query (any callable returning rows) finds nothing left in a non-terminal state."""
+
+    name = "no_stuck"
+
+    def __init__(self, query: Callable[[], Iterable[Any]], describe: str = "") -> None:
+        self.query = query
+        self.describe = describe
+
+    def check(self, trial: TrialRecord) -> list[Violation]:
+        rows = list(self.query())
+        if not rows:
+            return []
+        shown = ", ".join(repr(r) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
+        what = f" ({self.describe})" if self.describe else ""
+        return [Violation(self.name, f"{len(rows)} row(s) left stuck after recovery{what}: {shown}",
+                          tuple(str(r) for r in rows[:20]))]
+
+
+FAILURE_ACTIONS = ("db_error", "redis_error", "backend_down", "error")
+
+
+class FailClosed:
+    """A trigger whose backend call failed did no effect and surfaced the failure (raised or logged at ERROR).
+
+    A worker counts as failed when an injected backend fault fired in it, or when
+    ``failed`` (a callable over the worker's events) says so.
+    """
+
+    name = "fail_closed"
+
+    def __init__(self, effect: str | None = None, failed: Callable[[list[h.Event]], bool] | None = None) -> None:
+        self.effect = effect
+        self.failed = failed
+
+    def check(self, trial: TrialRecord) -> list[Violation]:
+        out = []
+        for w in trial.history.workers():
+            if w < 0:
+                continue
+            evs = trial.history.filter(worker=w)
+            faulted = any(e.kind == h.FAULT and e.name in FAILURE_ACTIONS for e in evs)
+            if self.failed is not None:
+                faulted = faulted or self.failed(evs)
+            if not faulted:
+                continue
+            effects = [r for r in trial.history.effects(self.effect) if r.worker == w and r.status != "failed"]
+            if effects:
+                out.append(Violation(self.name, f"w{w}'s backend call failed yet effect {effects[0].name!r} happened "
+                                     f"for key {effects[0].key!r}: it failed open", (str(effects[0].key),), (w,), (effects[0].begin,)))
+            surfaced = any(e.kind == h.ERROR for e in evs) or any(
+                e.kind == h.LOG and e.name in ("ERROR", "CRITICAL") for e in evs)
+            if not surfaced:
+                out.append(Violation(self.name, f"w{w}'s backend call failed and the failure was swallowed: "
+                                     "the trigger returned normally and logged nothing at ERROR", (), (w,)))
+        return out
+
+
+class Custom:
+    """Wrap ``fn(history) -> None | bool | str | list[str]``: False or text means violated."""
+
+    def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", "custom")
+
+    def check(self, trial: TrialRecord) -> list[Violation]:
+        res = self.fn(trial.history)
+        if res is None or res is True:
+            return []
+        if res is False:
+            return [Violation(self.name, f"{self.name} returned False")]
+        if isinstance(res, str):
+            return [Violation(self.name, res)]
+        return [v if isinstance(v, Violation) else Violation(self.name, str(v)) for v in res]
+
+
+@dataclass
+class Hang:
+    """Reported by the runner, not checked: a trigger did not finish within the trial timeout."""
+
+    name: str = "hang"
+    stacks: dict[int, str] = field(default_factory=dict)
+
+
+# Public constructors (the names users type).
+def exactly_once(effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> ExactlyOnce:
+    return ExactlyOnce(effect, keys, indeterminate)
+
+
+def at_most_once(effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> AtMostOnce:
+    return AtMostOnce(effect, keys, indeterminate)
+
+
+def at_least_once(effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> AtLeastOnce:
+    return AtLeastOnce(effect, keys, indeterminate)
+
+
+def mutual_exclusion(section: str) -> MutualExclusion:
+    return MutualExclusion(section)
+
+
+def no_exceptions(allow: Iterable[str | type[BaseException]] = ()) -> NoExceptions:
+    return NoExceptions(allow)
+
+
+def fencing(effect: str, token: str = "token") -> Fencing:
+    return Fencing(effect, token)
+
+
+def no_stuck(query: Callable[[], Iterable[Any]], describe: str = "") -> NoStuck:
+    return NoStuck(query, describe)
+
+
+def fail_closed(effect: str | None = None, failed: Callable[[list[h.Event]], bool] | None = None) -> FailClosed:
+    return FailClosed(effect, failed)
+
+
+def custom(fn: Callable[..., Any], name: str | None = None) -> Custom:
+    return Custom(fn, name)
+
+
+def check_indeterminate_mode(mode: str) -> None:
+    if mode not in ("report", "ignore"):
+        raise ConfigError(f"indeterminate must be 'report' or 'ignore', got {mode!r}")

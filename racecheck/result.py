@@ -1,0 +1,192 @@
+"""Results of a run: per-trial records, violations, and assertion helpers with timelines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import invariants as inv
+from .history import History
+from .invariants import Invariant, Violation
+
+
+@dataclass
+class TrialRecord:
+    """One trial: its history, its schedule (controlled strategies) and what it violated."""
+
+    index: int
+    history: History
+    t0: int
+    t_end: int
+    schedule: str | None = None
+    violations: list[Violation] = field(default_factory=list)
+    hung: bool = False
+    stacks: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "schedule": self.schedule,
+            "duration_ms": (self.t_end - self.t0) / 1e6,
+            "violations": [v.to_dict() for v in self.violations],
+            "hung": self.hung,
+            "stacks": self.stacks,
+            "events": self.history.to_dicts(),
+        }
+
+
+@dataclass
+class RunResult:
+    """What ``racecheck.run`` returns."""
+
+    name: str
+    n: int
+    mode: str
+    strategy: str
+    seed: int
+    trials: list[TrialRecord]
+    trials_requested: int
+    elapsed: float
+    exhausted: bool = False
+    aborted: str | None = None  # why the run ended early (hang, deadlock)
+    replay_hint: str = ""
+
+    @property
+    def trials_run(self) -> int:
+        return len(self.trials)
+
+    @property
+    def failing(self) -> list[TrialRecord]:
+        return [t for t in self.trials if t.violations]
+
+    @property
+    def first_failure(self) -> TrialRecord | None:
+        return next((t for t in self.trials if t.violations), None)
+
+    @property
+    def violations(self) -> list[Violation]:
+        return [v for t in self.trials for v in t.violations]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failing
+
+    @property
+    def trials_to_detection(self) -> int | None:
+        f = self.first_failure
+        return None if f is None else f.index + 1
+
+    def replay_line(self, trial: TrialRecord | None = None) -> str:
+        t = trial or self.first_failure
+        if t is None or not t.schedule:
+            return ""
+        return self.replay_hint.format(schedule=t.schedule) if self.replay_hint else f"racecheck replay '{t.schedule}'"
+
+    def summary(self) -> str:
+        if self.ok:
+            extra = " (schedule space exhausted)" if self.exhausted else ""
+            return f"{self.name}: {self.trials_run} trials, no violation{extra}"
+        f = self.first_failure
+        assert f is not None
+        return (f"{self.name}: violation in trial {f.index + 1} of {self.trials_run}: "
+                + "; ".join(str(v) for v in f.violations[:3]))
+
+    def report(self, trial: TrialRecord | None = None, violations: list[Violation] | None = None) -> str:
+        """Text report of a failing trial: invariants broken, the per-worker timeline, the replay line."""
+        from .timeline import render_timeline
+
+        t = trial or self.first_failure
+        if t is None:
+            return self.summary()
+        vs = violations if violations is not None else t.violations
+        lines = [f"racecheck: {self.name}: trial {t.index + 1}/{self.trials_run} "
+                 f"(n={self.n}, mode={self.mode}, strategy={self.strategy}, seed={self.seed})"]
+        for v in vs:
+            lines.append(f"  VIOLATION {v}" + ("" if v.certain else "  [indeterminate]"))
+        if t.stacks:
+            for who, stack in t.stacks.items():
+                lines.append(f"  stack of {who}:")
+                lines.extend("    " + s for s in stack.rstrip().splitlines())
+        lines.append("")
+        lines.append(render_timeline(t, vs))
+        line = self.replay_line(t)
+        if line:
+            lines.append("")
+            lines.append(f"replay with: {line}")
+        return "\n".join(lines)
+
+    def to_dict(self, full: bool = False) -> dict[str, Any]:
+        f = self.first_failure
+        return {
+            "name": self.name, "n": self.n, "mode": self.mode, "strategy": self.strategy, "seed": self.seed,
+            "trials_run": self.trials_run, "trials_requested": self.trials_requested, "elapsed_s": self.elapsed,
+            "ok": self.ok, "exhausted": self.exhausted, "aborted": self.aborted,
+            "trials_to_detection": self.trials_to_detection,
+            "violations": [v.to_dict() for v in (f.violations if f else [])],
+            "replay": self.replay_line(),
+            "failing_trial": f.to_dict() if f else None,
+            **({"trials": [t.to_dict() for t in self.trials]} if full else {}),
+        }
+
+    # -- assertions ------------------------------------------------------------------
+    def check(self, invariant: Invariant) -> list[tuple[TrialRecord, list[Violation]]]:
+        """Evaluate an invariant over every trial kept; returns the failing (trial, violations) pairs."""
+        out = []
+        for t in self.trials:
+            vs = invariant.check(t)
+            if vs:
+                out.append((t, vs))
+        return out
+
+    def _assert(self, invariant: Invariant) -> None:
+        bad = self.check(invariant)
+        if bad:
+            t, vs = bad[0]
+            keys = sorted({k for v in vs for k in v.keys})
+            raise AssertionError(
+                f"{invariant.name} violated in {len(bad)} of {self.trials_run} trials"
+                + (f" for key(s) {', '.join(keys)}" if keys else "") + "\n" + self.report(t, vs)
+            )
+
+    def assert_ok(self) -> None:
+        """Raise if any trial violated an invariant given to the run (or hung)."""
+        f = self.first_failure
+        if f is not None:
+            names = sorted({v.invariant for v in f.violations})
+            keys = sorted({k for v in f.violations for k in v.keys})
+            raise AssertionError(
+                f"{', '.join(names)} violated in {len(self.failing)} of {self.trials_run} trials"
+                + (f" for key(s) {', '.join(keys)}" if keys else "") + "\n" + self.report(f)
+            )
+
+    def assert_violation(self, invariant: str | None = None) -> None:
+        """Raise unless some trial violated (the named) invariant: for tests that a known bug is still caught."""
+        hits = [v for v in self.violations if invariant is None or v.invariant == invariant]
+        if not hits:
+            raise AssertionError(f"expected a {invariant or 'violation'} in {self.name} but {self.trials_run} trials passed")
+
+    def assert_exactly_once(self, effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> None:
+        self._assert(inv.exactly_once(effect, keys, indeterminate))
+
+    def assert_at_most_once(self, effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> None:
+        self._assert(inv.at_most_once(effect, keys, indeterminate))
+
+    def assert_at_least_once(self, effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> None:
+        self._assert(inv.at_least_once(effect, keys, indeterminate))
+
+    def assert_mutual_exclusion(self, section: str) -> None:
+        self._assert(inv.mutual_exclusion(section))
+
+    def assert_no_exceptions(self, allow: Iterable[str | type[BaseException]] = ()) -> None:
+        self._assert(inv.no_exceptions(allow))
+
+    def assert_fencing(self, effect: str, token: str = "token") -> None:
+        self._assert(inv.fencing(effect, token))
+
+    def assert_fail_closed(self, effect: str | None = None) -> None:
+        self._assert(inv.fail_closed(effect))

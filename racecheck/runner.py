@@ -1,0 +1,400 @@
+"""The trial runner: N triggers released together, repeated for many trials.
+
+Threads, spawned processes and asyncio tasks share one loop: set up, run the trial,
+recover, check invariants. Every trial is bounded by a timeout; a trigger that hangs is
+reported with its stack and ends the run instead of hanging CI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from . import _runtime
+from . import history as h
+from .config import RunConfig
+from .drivers import install_drivers
+from .errors import ConfigError, DidNotReproduce, WorkerCrashed
+from .faults import FaultInjector, apply_env
+from .invariants import NoExceptions, Violation
+from .result import RunResult, TrialRecord
+from .scheduling import Controller, Schedule, Strategy, make_strategy
+from .scheduling.noise import NoiseGate
+from .spy import install_spies, load_callable
+
+_run_lock = threading.Lock()
+
+
+def run(target: Callable[..., Any] | str, **options: Any) -> RunResult:
+    """Run ``target`` as N simultaneous triggers for many trials and check the invariants.
+
+    See :class:`racecheck.config.RunConfig` for the options.
+    """
+    cfg = RunConfig(target=target, **options)
+    return Runner(cfg).run()
+
+
+def replay(target: Callable[..., Any] | str, schedule: str, *, times: int = 10, **options: Any) -> ReplayResult:
+    """Replay a recorded schedule ``times`` times; raise DidNotReproduce if it never fails again."""
+    sched = Schedule.decode(schedule)
+    options.update(n=sched.n, seed=sched.seed, strategy="replay", schedule=schedule, trials=1)
+    hits = 0
+    last: RunResult | None = None
+    for _ in range(times):
+        cfg = RunConfig(target=target, **options)
+        runner = Runner(cfg, first_trial=sched.trial)
+        res = runner.run()
+        if not res.ok:
+            hits += 1
+            last = res
+    out = ReplayResult(schedule, hits, times, last)
+    if hits == 0:
+        raise DidNotReproduce(
+            f"schedule {schedule} did not reproduce in {times} replays: the failure depends on timing "
+            "racecheck does not control (try more replays or a controlled strategy)"
+        )
+    return out
+
+
+class ReplayResult:
+    def __init__(self, schedule: str, reproduced: int, times: int, result: RunResult | None) -> None:
+        self.schedule, self.reproduced, self.times, self.result = schedule, reproduced, times, result
+
+    def __str__(self) -> str:
+        return f"reproduced {self.reproduced}/{self.times}"
+
+
+class Runner:
+    def __init__(self, cfg: RunConfig, first_trial: int = 0) -> None:
+        self.cfg = cfg
+        self.first_trial = first_trial
+        self.seed = int(cfg.seed or 0)
+        self._down: list[Any] = []
+        self._timers: list[threading.Timer] = []
+        self._parked: list[_runtime.Runtime] = []
+
+    # -- public ------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        cfg = self.cfg
+        if cfg.strategy == "hypothesis":
+            from .hypothesis_search import run_with_hypothesis
+
+            return run_with_hypothesis(self)
+        strategy = make_strategy(cfg.strategy, seed=self.seed, depth=cfg.depth,
+                                 max_preemptions=cfg.max_preemptions, schedule=cfg.schedule)
+        trials: list[TrialRecord] = []
+        t_start = time.monotonic()
+        exhausted = False
+        aborted = None
+        with self._instrumented():
+            for i in range(self.first_trial, self.first_trial + cfg.trials):
+                trial = self.run_trial(i, strategy)
+                trials.append(trial)
+                if trial.hung:
+                    aborted = trial.violations[0].invariant if trial.violations else "hang"
+                    break
+                if trial.violations and cfg.stop_on_failure:
+                    break
+                if strategy is not None and strategy.exhausted():
+                    exhausted = True
+                    break
+        return self.result(trials, time.monotonic() - t_start, exhausted, aborted)
+
+    def result(self, trials: list[TrialRecord], elapsed: float, exhausted: bool, aborted: str | None) -> RunResult:
+        cfg = self.cfg
+        return RunResult(cfg.name, cfg.n, cfg.mode, cfg.strategy, self.seed, trials, cfg.trials, elapsed,
+                         exhausted, aborted, cfg.replay_hint)
+
+    # -- instrumentation lifetime --------------------------------------------------------
+    def _instrumented(self) -> _Instrumented:
+        return _Instrumented(self)
+
+    # -- one trial -----------------------------------------------------------------------
+    def run_trial(self, index: int, strategy: Strategy | None) -> TrialRecord:
+        cfg = self.cfg
+        if cfg.setup is not None:
+            cfg.setup()
+        controller = None
+        if strategy is not None:
+            strategy.begin_trial(index, cfg.n)
+            controller = Controller(strategy, cfg.n, quantum=cfg.quantum)
+        injector = FaultInjector(cfg.faults, self.seed, index)
+        t0 = time.monotonic_ns()
+        try:
+            if cfg.mode == "threads":
+                gate = controller if controller is not None else (
+                    NoiseGate(self.seed, index, cfg.noise) if cfg.noise > 0 else None)
+                events, hung, stacks, rt = self._thread_trial(index, gate, injector)
+            elif cfg.mode == "asyncio":
+                events, hung, stacks, rt = self._asyncio_trial(index, injector)
+            else:
+                from .process_trial import run_process_trial
+
+                events, hung, stacks, rt = run_process_trial(self, index, controller, injector)
+        finally:
+            if controller is not None:
+                controller.close()
+            if strategy is not None:
+                strategy.end_trial()
+        self._restore_backends()
+        if not hung and cfg.recover is not None:
+            events += self._recover(rt)
+        t_end = time.monotonic_ns()
+        schedule = None
+        if controller is not None:
+            schedule = Schedule(cfg.n, self.seed, index, tuple(controller.choices)).encode()
+        trial = TrialRecord(index, h.History(events), t0, t_end, schedule, [], bool(hung), stacks)
+        if hung:
+            kind = "deadlock" if isinstance(controller, Controller) and len(controller.blocked_workers()) >= 2 else "hang"
+            trial.violations.append(Violation(
+                kind, f"worker(s) {', '.join(f'w{w}' for w in hung)} did not finish within {cfg.timeout}s"
+                + (" while blocked on each other" if kind == "deadlock" else "") + "; stacks below",
+                (), tuple(hung)))
+            return trial
+        invariants = cfg.invariants if cfg.invariants is not None else [NoExceptions()]
+        for invariant in invariants:
+            trial.violations.extend(invariant.check(trial))
+        return trial
+
+    def _recover(self, rt: _runtime.Runtime) -> list[h.Event]:
+        sink = h.Sink()
+        rrt = _runtime.Runtime(mode="threads", sink=sink, injector=rt.injector, gate=None,
+                               parent_call=self.parent_call)
+        _runtime.install(rrt)
+        token = _runtime.set_worker(_runtime.RECOVER_WORKER)
+        try:
+            rrt.record(h.RECOVER_BEGIN)
+            try:
+                assert self.cfg.recover is not None
+                self.cfg.recover()
+            except Exception as exc:  # noqa: BLE001 - a failing recovery is reported, not raised
+                rrt.record(h.ERROR, type=_qualname(exc), message=str(exc)[:500],
+                           traceback="".join(traceback.format_exception(exc))[-4000:])
+            rrt.record(h.RECOVER_END)
+        finally:
+            _runtime._worker.reset(token)
+            _runtime.install(None)
+        return sink.events()
+
+    def trigger_args(self, worker: int) -> tuple[Any, ...]:
+        if self.cfg.worker_args is not None:
+            return tuple(self.cfg.worker_args(worker))
+        return tuple(self.cfg.args)
+
+    def _thread_trial(self, index: int, controller: Controller | NoiseGate | None, injector: FaultInjector
+                      ) -> tuple[list[h.Event], list[int], dict[str, str], _runtime.Runtime]:
+        cfg = self.cfg
+        fn = self.callable_target
+        sink = h.Sink()
+        rt = _runtime.Runtime(mode="threads", sink=sink, injector=injector, gate=controller,
+                              parent_call=self.parent_call)
+        saved_env = dict(os.environ)
+        for when in ("start", "after_import", "before_trigger"):
+            for f in injector.env_faults(when, None):
+                apply_env(f)
+        barrier = threading.Barrier(cfg.n)
+        done = [threading.Event() for _ in range(cfg.n)]
+        idents: dict[int, int] = {}
+
+        def body(i: int) -> None:
+            _runtime.set_worker(i)
+            idents[i] = threading.get_ident()
+            try:
+                try:
+                    barrier.wait(timeout=cfg.timeout)
+                except threading.BrokenBarrierError:
+                    return
+                if controller is not None:
+                    controller.arrive(i, "start")
+                rt.record(h.START)
+                try:
+                    res = fn(*self.trigger_args(i), **cfg.kwargs)
+                    rt.record(h.END, result=_short(res))
+                except WorkerCrashed:
+                    return
+                except BaseException as exc:  # noqa: BLE001 - every trigger failure is history
+                    rt.record(h.ERROR, type=_qualname(exc), message=str(exc)[:500],
+                              traceback="".join(traceback.format_exception(exc))[-4000:])
+            finally:
+                if controller is not None:
+                    controller.finish(i)
+                done[i].set()
+
+        _runtime.install(rt)
+        try:
+            threads = [threading.Thread(target=body, args=(i,), name=f"racecheck-w{i}", daemon=True)
+                       for i in range(cfg.n)]
+            for t in threads:
+                t.start()
+            deadline = time.monotonic() + cfg.timeout
+            for i, ev in enumerate(done):
+                while not ev.wait(0.05):
+                    if i in rt.crashed:
+                        break
+                    if time.monotonic() > deadline:
+                        break
+            hung = [i for i in range(cfg.n) if not done[i].is_set() and i not in rt.crashed]
+            stacks: dict[str, str] = {}
+            if hung:
+                frames = sys._current_frames()
+                for i in hung:
+                    fr = frames.get(idents.get(i, -1))
+                    if fr is not None:
+                        stacks[f"w{i}"] = "".join(traceback.format_stack(fr))
+                if isinstance(controller, Controller):
+                    controller.close()
+            if rt.crashed:
+                self._parked.append(rt)
+        finally:
+            _runtime.install(None)
+            os.environ.clear()
+            os.environ.update(saved_env)
+        return sink.events(), hung, stacks, rt
+
+    def _asyncio_trial(self, index: int, injector: FaultInjector
+                       ) -> tuple[list[h.Event], list[int], dict[str, str], _runtime.Runtime]:
+        cfg = self.cfg
+        fn = self.callable_target
+        sink = h.Sink()
+        rt = _runtime.Runtime(mode="asyncio", sink=sink, injector=injector, gate=None,
+                              parent_call=self.parent_call)
+        hung: list[int] = []
+        stacks: dict[str, str] = {}
+
+        async def body(i: int, barrier: asyncio.Barrier) -> None:
+            _runtime.set_worker(i)
+            await barrier.wait()
+            rt.record(h.START)
+            try:
+                res = await fn(*self.trigger_args(i), **cfg.kwargs)
+                rt.record(h.END, result=_short(res))
+            except WorkerCrashed:
+                return
+            except BaseException as exc:  # noqa: BLE001
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                rt.record(h.ERROR, type=_qualname(exc), message=str(exc)[:500],
+                          traceback="".join(traceback.format_exception(exc))[-4000:])
+
+        async def main() -> None:
+            barrier = asyncio.Barrier(cfg.n)
+            tasks = [asyncio.create_task(body(i, barrier), name=f"racecheck-w{i}") for i in range(cfg.n)]
+            _, pending = await asyncio.wait(tasks, timeout=cfg.timeout)
+            for i, t in enumerate(tasks):
+                if t in pending:
+                    hung.append(i)
+                    stacks[f"w{i}"] = "".join(
+                        "".join(traceback.format_stack(f, limit=1)) for f in t.get_stack(limit=30))
+                    t.cancel()
+
+        saved_env = dict(os.environ)
+        for when in ("start", "after_import", "before_trigger"):
+            for f in injector.env_faults(when, None):
+                apply_env(f)
+        _runtime.install(rt)
+        try:
+            asyncio.run(main())
+        finally:
+            _runtime.install(None)
+            os.environ.clear()
+            os.environ.update(saved_env)
+        return sink.events(), hung, stacks, rt
+
+    @property
+    def callable_target(self) -> Callable[..., Any]:
+        t = self.cfg.target
+        if isinstance(t, str):
+            return load_callable(t)
+        return t
+
+    # -- actions the workers ask the runner to carry out ----------------------------------
+    def parent_call(self, action: str, params: dict[str, Any]) -> Any:
+        if action != "backend_down":
+            raise ConfigError(f"unknown runner action {action!r}")
+        name = params.get("backend", "redis")
+        handle = self.cfg.backends.get(name)
+        if handle is None:
+            raise ConfigError(
+                f"fault backend_down names backend {name!r} but the run has "
+                f"{', '.join(self.cfg.backends) or 'no backends'}; pass backends={{{name!r}: handle}}"
+            )
+        if params.get("how") == "stop":
+            handle.stop()
+            self._down.append(handle)
+            duration = float(params.get("duration") or 0.0)
+            if duration > 0:
+                timer = threading.Timer(duration, self._restart, args=(handle,))
+                timer.daemon = True
+                self._timers.append(timer)
+                timer.start()
+        else:
+            return handle.kill_connections()
+        return None
+
+    def _restart(self, handle: Any) -> None:
+        if handle in self._down:
+            self._down.remove(handle)
+            handle.start()
+
+    def _restore_backends(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        while self._down:
+            self._down.pop().start()
+
+    def release_parked(self) -> None:
+        for rt in self._parked:
+            rt.trial_over.set()
+        self._parked.clear()
+
+
+class _Instrumented:
+    """Spies, drivers, the clock and the log handler are installed for the whole run."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.undo: list[Callable[[], None]] = []
+
+    def __enter__(self) -> _Instrumented:
+        if not _run_lock.acquire(blocking=False):
+            raise ConfigError("a racecheck run is already active in this process; runs cannot nest")
+        try:
+            cfg = self.runner.cfg
+            self.undo.append(install_drivers(cfg.drivers))
+            self.undo.append(install_spies(cfg.spies))
+            self.undo.append(_runtime.install_log_handler())
+            if any(f.action == "clock" for f in cfg.faults):
+                self.undo.append(_runtime.patch_clock())
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            for u in reversed(self.undo):
+                u()
+            self.runner.release_parked()
+        finally:
+            _run_lock.release()
+
+
+def _qualname(exc: BaseException) -> str:
+    t = type(exc)
+    mod = t.__module__
+    return t.__qualname__ if mod in ("builtins", "__main__") else f"{mod}.{t.__qualname__}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+__all__ = ["ReplayResult", "Runner", "run", "replay", "DidNotReproduce"]

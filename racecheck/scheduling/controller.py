@@ -1,0 +1,130 @@
+"""The controller: only one worker moves between points; the strategy picks which.
+
+A worker released from a point that does not reach its next point within an adaptive
+quantum is marked *blocked* (it may wait on a row lock held by a parked worker) and
+another worker is released; it rejoins when it arrives. If every unfinished worker is
+blocked, the trial's timeout reports a deadlock with stacks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from .strategies import Strategy
+
+NEW, RUNNING, WAITING, BLOCKED, DONE = "new", "running", "waiting", "blocked", "done"
+
+
+class Controller:
+    def __init__(self, strategy: Strategy, n: int, *, quantum: float | None = None,
+                 start_timeout: float = 10.0) -> None:
+        self.strategy = strategy
+        self.n = n
+        self.fixed_quantum = quantum
+        self.quantum = quantum or 0.02
+        self._ewma: float | None = None
+        self.start_timeout = start_timeout
+        self.cv = threading.Condition()
+        self.state = dict.fromkeys(range(n), NEW)
+        self.labels: dict[int, str] = {}
+        self.current: int | None = None
+        self.last: int | None = None
+        self.started = False
+        self.free = False
+        self.step = 0
+        self.choices: list[int] = []
+        self.steps: list[tuple[int, str]] = []
+        self.blocked_marks = 0
+        self._released_at = 0.0
+        self._waiting_since = 0.0
+        self._t0 = time.monotonic()
+        self._watchdog = threading.Thread(target=self._watch, name="racecheck-controller", daemon=True)
+        self._watchdog.start()
+
+    # -- called by workers (threads, or proxy threads for processes) -------------------
+    def arrive(self, worker: int, label: str) -> None:
+        with self.cv:
+            if self.free:
+                return
+            if self.current == worker:
+                self._note_step_time()
+                self.current = None
+            self.state[worker] = WAITING
+            self.labels[worker] = label
+            self._schedule(force=False)
+            while self.current != worker and not self.free:
+                self.cv.wait()
+            # current == worker: it runs now.
+
+    def finish(self, worker: int) -> None:
+        with self.cv:
+            if self.current == worker:
+                self._note_step_time()
+                self.current = None
+            self.state[worker] = DONE
+            self._schedule(force=False)
+
+    def close(self) -> None:
+        """Release everyone to run freely (trial over, timed out or aborted)."""
+        with self.cv:
+            self.free = True
+            self.cv.notify_all()
+
+    def blocked_workers(self) -> list[int]:
+        with self.cv:
+            return [w for w, s in self.state.items() if s == BLOCKED]
+
+    # -- internals (hold self.cv) ---------------------------------------------------------
+    def _note_step_time(self) -> None:
+        dt = time.monotonic() - self._released_at
+        self._ewma = dt if self._ewma is None else 0.8 * self._ewma + 0.2 * dt
+        if self.fixed_quantum is None:
+            self.quantum = min(0.25, max(0.01, 20 * self._ewma))
+
+    def _schedule(self, force: bool) -> None:
+        if self.current is not None or self.free:
+            return
+        if not self.started:
+            if any(s == NEW for s in self.state.values()) and not force:
+                return
+            self.started = True
+        waiting = sorted(w for w, s in self.state.items() if s == WAITING)
+        if not waiting:
+            return
+        if not self._waiting_since:
+            self._waiting_since = time.monotonic()
+        choice = self.strategy.choose(waiting, self.step, self.last, force)
+        if choice is None:
+            return  # the strategy waits for a worker that has not arrived yet
+        if choice not in waiting:
+            choice = waiting[0]
+        self._waiting_since = 0.0
+        self.current = choice
+        self.last = choice
+        self.state[choice] = RUNNING
+        self.choices.append(choice)
+        self.steps.append((choice, self.labels.get(choice, "")))
+        self.step += 1
+        self._released_at = time.monotonic()
+        self.cv.notify_all()
+
+    def _watch(self) -> None:
+        while True:
+            with self.cv:
+                if self.free:
+                    return
+                now = time.monotonic()
+                if not self.started and now - self._t0 > self.start_timeout:
+                    self._schedule(force=True)
+                elif self.current is not None and now - self._released_at > self.quantum:
+                    # Released but silent: waiting on something (a lock) or just slow.
+                    self.state[self.current] = BLOCKED
+                    self.blocked_marks += 1
+                    self.current = None
+                    self._schedule(force=True)
+                elif self.current is None and self._waiting_since and now - self._waiting_since > self.quantum:
+                    self._schedule(force=True)
+                elif self.current is None and self.started:
+                    self._schedule(force=False)
+                self.cv.wait(timeout=max(0.002, self.quantum / 4))

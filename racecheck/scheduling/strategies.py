@@ -1,0 +1,208 @@
+"""Scheduling strategies. Each answers: given the waiting workers, which one runs next?"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Protocol
+
+from ..errors import ConfigError
+from .schedule import Schedule
+
+STRATEGY_NAMES = ("stress", "random", "pct", "dfs", "replay", "hypothesis")
+
+
+class Strategy(Protocol):
+    name: str
+
+    def begin_trial(self, trial: int, n: int) -> None: ...
+
+    def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
+        """Pick a worker from ``waiting`` (sorted); None asks the controller to wait for more arrivals."""
+        ...
+
+    def end_trial(self) -> None: ...
+
+    def exhausted(self) -> bool: ...
+
+
+class _Base:
+    name = "base"
+
+    def begin_trial(self, trial: int, n: int) -> None:
+        self.trial, self.n = trial, n
+
+    def end_trial(self) -> None:
+        return None
+
+    def exhausted(self) -> bool:
+        return False
+
+
+class RandomWalk(_Base):
+    """Uniformly random choice at each step, seeded per trial."""
+
+    name = "random"
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def begin_trial(self, trial: int, n: int) -> None:
+        super().begin_trial(trial, n)
+        self.rng = random.Random(f"random:{self.seed}:{trial}")
+
+    def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
+        return self.rng.choice(waiting)
+
+
+class PCT(_Base):
+    """Probabilistic Concurrency Testing (Burckhardt et al., ASPLOS 2010).
+
+    Each trial gives workers random distinct priorities >= d and picks d-1 random change
+    points among the k steps expected; the highest-priority waiting worker runs, and at
+    the i-th change point the running worker's priority drops to i. A bug of depth d is
+    found with probability at least 1/(n * k^(d-1)) per trial.
+    """
+
+    name = "pct"
+
+    def __init__(self, seed: int, depth: int = 3) -> None:
+        if depth < 1:
+            raise ConfigError(f"pct depth must be >= 1, got {depth}")
+        self.seed = seed
+        self.depth = depth
+        self.k = 8  # steps per trial, learnt from the trials run so far
+        self._steps = 0
+
+    def begin_trial(self, trial: int, n: int) -> None:
+        super().begin_trial(trial, n)
+        rng = random.Random(f"pct:{self.seed}:{trial}")
+        prios = list(range(self.depth, self.depth + n))
+        rng.shuffle(prios)
+        self.prio = dict(enumerate(prios))
+        k = max(self.k, 1)
+        count = min(self.depth - 1, k)
+        self.changes = dict(zip(sorted(rng.sample(range(1, k + 1), count)), range(count, 0, -1), strict=False))
+        self._steps = 0
+
+    def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
+        self._steps = step + 1
+        if step in self.changes and last is not None:
+            self.prio[last] = self.changes[step]
+        return max(waiting, key=lambda w: (self.prio.get(w, 0), -w))
+
+    def end_trial(self) -> None:
+        self.k = max(self.k, self._steps)
+
+
+class DFS(_Base):
+    """Bounded-preemption depth-first search over schedules, one schedule per trial.
+
+    Non-preemptive choices come first; a choice that switches away from a worker that
+    could have continued costs one preemption. ``exhausted()`` turns true once every
+    schedule within the bound has run.
+    """
+
+    name = "dfs"
+
+    def __init__(self, max_preemptions: int = 2) -> None:
+        self.bound = max_preemptions
+        self.path: list[list[Any]] = []  # [options, index, preemptions_before]
+        self.prefix: list[int] = []
+        self._done = False
+        self.diverged = 0
+
+    def begin_trial(self, trial: int, n: int) -> None:
+        super().begin_trial(trial, n)
+        self.prefix = [node[0][node[1]] for node in self.path]
+        del self.path[len(self.prefix):]
+
+    def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
+        if step < len(self.prefix):
+            want = self.prefix[step]
+            if want in waiting:
+                return want
+            if not force:
+                return None
+            self.diverged += 1
+            del self.path[step:]
+            self.prefix = self.prefix[:step]
+        used = self.path[-1][2] + (1 if self._is_preempt(self.path[-1]) else 0) if self.path else 0
+        if last not in waiting:
+            # A forced switch (the last worker finished or blocked) is not a preemption; branching
+            # on it only permutes start order, so take the lowest id and spend the budget on preemptions.
+            options = [min(waiting)]
+        elif used >= self.bound:
+            options = [last]
+        else:
+            options = sorted(waiting, key=lambda w: (w != last, w))
+        self.path.append([options, 0, used, last])
+        return int(options[0])
+
+    @staticmethod
+    def _is_preempt(node: list[Any]) -> bool:
+        options, idx, _, last = node
+        return last in options and options[idx] != last
+
+    def end_trial(self) -> None:
+        while self.path and self.path[-1][1] + 1 >= len(self.path[-1][0]):
+            self.path.pop()
+        if not self.path:
+            self._done = True
+            return
+        self.path[-1][1] += 1
+
+    def exhausted(self) -> bool:
+        return self._done
+
+
+class Replay(_Base):
+    """Hand back recorded choices; when the recorded worker is not waiting, wait, then diverge."""
+
+    name = "replay"
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule = schedule
+        self.diverged = 0
+
+    def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
+        if step < len(self.schedule.choices):
+            want = self.schedule.choices[step]
+            if want in waiting:
+                return want
+            if not force:
+                return None
+            self.diverged += 1
+        return last if last in waiting else waiting[0]
+
+
+class Drawn(_Base):
+    """Choices drawn from a source of integers (Hypothesis); 0 means "keep the last worker running",
+    so shrinking towards zeros minimises context switches."""
+
+    name = "hypothesis"
+
+    def __init__(self, draw: Any) -> None:
+        self.draw = draw
+
+    def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
+        order = sorted(waiting, key=lambda w: (w != last, w))
+        c = int(self.draw(len(order)))
+        return order[c % len(order)]
+
+
+def make_strategy(name: str, *, seed: int, depth: int = 3, max_preemptions: int = 2,
+                  schedule: str | None = None) -> Strategy | None:
+    """Build a strategy by name; ``stress`` gives None (free run behind the barrier)."""
+    if name == "stress":
+        return None
+    if name == "random":
+        return RandomWalk(seed)
+    if name == "pct":
+        return PCT(seed, depth)
+    if name == "dfs":
+        return DFS(max_preemptions)
+    if name == "replay":
+        if not schedule:
+            raise ConfigError("strategy 'replay' needs a schedule string (the 'rc1:...' line from a failure)")
+        return Replay(Schedule.decode(schedule))
+    raise ConfigError(f"unknown strategy {name!r}; use one of {', '.join(STRATEGY_NAMES)}")
