@@ -197,6 +197,18 @@ def effect(name: str, key: Any = None, **payload: Any) -> None:
     rt.record(h.EFFECT, name, key, **payload)
 
 
+def record_external(kind: str, name: str, key: Any = None, worker: int | None = None, **payload: Any) -> bool:
+    """Record an event observed outside any worker (an effect sink hearing from a non-Python system).
+
+    Returns False when no run is active.
+    """
+    rt = _ACTIVE
+    if rt is None:
+        return False
+    rt.sink.write(h.make_event(worker, kind, name, key, **payload))
+    return True
+
+
 def log(message: str, level: str = "INFO", **payload: Any) -> None:
     """Record a free-form note in the history (shown in timelines)."""
     rt = _ACTIVE

@@ -202,10 +202,14 @@ class Runner:
         done = [threading.Event() for _ in range(cfg.n)]
         idents: dict[int, int] = {}
 
+        prepare = getattr(fn, "racecheck_prepare", None)
+
         def body(i: int) -> None:
             _runtime.set_worker(i)
             idents[i] = threading.get_ident()
             try:
+                if prepare is not None:
+                    prepare(i)  # e.g. open a connection so that all requests leave together
                 try:
                     barrier.wait(timeout=cfg.timeout)
                 except threading.BrokenBarrierError:
@@ -324,7 +328,9 @@ class Runner:
                 f"fault backend_down names backend {name!r} but the run has "
                 f"{', '.join(self.cfg.backends) or 'no backends'}; pass backends={{{name!r}: handle}}"
             )
+        server = handle if hasattr(handle, "stop") else getattr(handle, "server", handle)
         if params.get("how") == "stop":
+            handle = server
             handle.stop()
             self._down.append(handle)
             duration = float(params.get("duration") or 0.0)

@@ -1,0 +1,299 @@
+"""Temp dirs, process identity and the per-process cleanup session.
+
+Every process that starts servers gets one *session directory* under a
+racecheck-specific temp root (``/tmp/racecheck-<euid>`` unless
+``RACECHECK_TMPDIR`` is set).  The directory holds an ``owner`` file (pid and
+kernel start time of the owning process) and a ``manifest.json`` listing the
+server processes, temp dirs and databases to remove.  A watchdog process
+(:mod:`racecheck.backends.watchdog`) reads the manifest when the owner dies,
+and :func:`reclaim_stale` removes what any dead owner left behind on the next
+start, so nothing survives a SIGKILLed pytest.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+
+def temp_root() -> Path:
+    """The racecheck temp root; created 0711 so an unprivileged server user can traverse it."""
+    base = os.environ.get("RACECHECK_TMPDIR")
+    root = Path(base) if base else Path(tempfile.gettempdir()) / f"racecheck-{os.geteuid()}"
+    root.mkdir(parents=True, exist_ok=True)
+    st = root.stat()
+    if st.st_uid != os.geteuid():
+        raise PermissionError(f"{root} is owned by uid {st.st_uid}, not by us; set RACECHECK_TMPDIR")
+    if st.st_mode & 0o777 != 0o711:
+        os.chmod(root, 0o711)
+    return root
+
+
+def proc_starttime(pid: int) -> int | None:
+    """Kernel start time of a process (clock ticks since boot), None if it is gone or a zombie."""
+    try:
+        data = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    except OSError:
+        return None
+    rest = data.rsplit(")", 1)[-1].split()
+    if rest and rest[0] in ("Z", "X"):
+        return None
+    try:
+        return int(rest[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def proc_alive(pid: int, start: int | None = None) -> bool:
+    """True if ``pid`` runs and, when ``start`` is given, is the same process (no pid reuse)."""
+    if pid <= 0:
+        return False
+    if Path("/proc").is_dir():
+        cur = proc_starttime(pid)
+        if cur is None:
+            return False
+        return start is None or cur == start
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def kill_proc(entry: dict[str, Any], sig: int = signal.SIGKILL) -> bool:
+    """Kill a manifest process entry (and its process group when it leads one), if it is still the same process."""
+    pid = int(entry.get("pid", 0))
+    start = entry.get("start")
+    alive = proc_alive(pid, start)
+    if alive:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+    if entry.get("pgid"):
+        # The server leads its own process group (start_new_session): its
+        # children (postgres backends) share it; kill stragglers too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(int(entry["pgid"]), sig)
+    return alive
+
+
+def rmtree(path: str | os.PathLike[str]) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def cleanup_manifest(manifest: dict[str, Any], wait: float = 5.0) -> None:
+    """Kill listed servers, drop listed databases on foreign servers, remove listed dirs."""
+    procs = list(manifest.get("procs", []))
+    for entry in procs:
+        kill_proc(entry)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and any(
+        proc_alive(int(e["pid"]), e.get("start")) for e in procs
+    ):
+        time.sleep(0.02)
+    for drop in manifest.get("pg_drop", []):
+        _drop_foreign_dbs(drop.get("url", ""), drop.get("dbs", []))
+    for d in manifest.get("dirs", []):
+        rmtree(d)
+    for shm in manifest.get("shm_ids", []):
+        subprocess.run(["ipcrm", "-m", str(shm)], capture_output=True, check=False)
+
+
+def _drop_foreign_dbs(url: str, dbs: list[str]) -> None:
+    if not url or not dbs:
+        return
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover
+        return
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            for name in dbs:
+                if not name.startswith("racecheck_"):
+                    continue  # never drop anything racecheck did not name
+                with contextlib.suppress(Exception):
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except Exception:
+        return
+
+
+def reclaim_stale(root: Path | None = None) -> int:
+    """Remove session dirs (and kill their servers) whose owner process is dead. Returns how many."""
+    root = root or temp_root()
+    n = 0
+    for d in root.glob("s-*"):
+        owner = d / "owner"
+        try:
+            pid_s, start_s = owner.read_text().split()
+            pid, start = int(pid_s), int(start_s) if start_s != "-" else None
+        except (OSError, ValueError):
+            # no owner file: a dir being created right now, or garbage; age decides
+            try:
+                if time.time() - d.stat().st_mtime < 60:
+                    continue
+            except OSError:
+                continue
+            rmtree(d)
+            n += 1
+            continue
+        if proc_alive(pid, start):
+            continue
+        try:
+            manifest = json.loads((d / "manifest.json").read_text())
+        except (OSError, ValueError):
+            manifest = {}
+        cleanup_manifest(manifest, wait=2.0)
+        rmtree(d)
+        n += 1
+    return n
+
+
+class Session:
+    """The cleanup session of one process: its temp dir, manifest and watchdog."""
+
+    def __init__(self) -> None:
+        self.owner_pid = os.getpid()
+        self.root = temp_root()
+        reclaim_stale(self.root)
+        self.dir = self.root / f"s-{os.getpid()}-{secrets.token_hex(3)}"
+        self.dir.mkdir(mode=0o711)
+        os.chmod(self.dir, 0o711)
+        start = proc_starttime(os.getpid())
+        (self.dir / "owner").write_text(f"{os.getpid()} {start if start is not None else '-'}\n")
+        self._lock = threading.RLock()
+        self.manifest: dict[str, Any] = {"procs": [], "dirs": [], "pg_drop": [], "shm_ids": []}
+        self._write()
+        self._wd_w: int | None = None
+        self._wd: subprocess.Popen[bytes] | None = None
+        self._start_watchdog()
+        atexit.register(self.close)
+
+    # -- manifest -------------------------------------------------------------
+    def _write(self) -> None:
+        tmp = self.dir / f"manifest.json.{threading.get_ident()}"
+        tmp.write_text(json.dumps(self.manifest))
+        os.replace(tmp, self.dir / "manifest.json")
+
+    def add_proc(self, pid: int, pgid: int | None = None) -> None:
+        with self._lock:
+            self.manifest["procs"].append({"pid": pid, "start": proc_starttime(pid), "pgid": pgid})
+            self._write()
+
+    def remove_proc(self, pid: int) -> None:
+        with self._lock:
+            self.manifest["procs"] = [e for e in self.manifest["procs"] if e["pid"] != pid]
+            self._write()
+
+    def add_dir(self, path: str | os.PathLike[str]) -> None:
+        with self._lock:
+            self.manifest["dirs"].append(str(path))
+            self._write()
+
+    def remove_dir(self, path: str | os.PathLike[str]) -> None:
+        with self._lock:
+            self.manifest["dirs"] = [d for d in self.manifest["dirs"] if d != str(path)]
+            self._write()
+
+    def add_foreign_db(self, url: str, dbname: str) -> None:
+        with self._lock:
+            for drop in self.manifest["pg_drop"]:
+                if drop["url"] == url:
+                    if dbname not in drop["dbs"]:
+                        drop["dbs"].append(dbname)
+                    break
+            else:
+                self.manifest["pg_drop"].append({"url": url, "dbs": [dbname]})
+            self._write()
+
+    def remove_foreign_db(self, url: str, dbname: str) -> None:
+        with self._lock:
+            for drop in self.manifest["pg_drop"]:
+                if drop["url"] == url and dbname in drop["dbs"]:
+                    drop["dbs"].remove(dbname)
+            self._write()
+
+    def add_shm(self, shmid: int) -> None:
+        with self._lock:
+            self.manifest["shm_ids"].append(shmid)
+            self._write()
+
+    def subdir(self, name: str) -> Path:
+        p = self.dir / f"{name}-{secrets.token_hex(3)}"
+        p.mkdir(mode=0o711)
+        os.chmod(p, 0o711)
+        return p
+
+    # -- watchdog -------------------------------------------------------------
+    def _start_watchdog(self) -> None:
+        if os.environ.get("RACECHECK_NO_WATCHDOG"):
+            return
+        r, w = os.pipe()  # both ends are non-inheritable by default
+        try:
+            self._wd = subprocess.Popen(
+                [sys.executable, "-I", str(Path(__file__).with_name("watchdog.py")),
+                 str(os.getpid()), str(self.dir), str(r)],
+                pass_fds=(r,),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=open(self.dir / "watchdog.log", "ab"),  # noqa: SIM115
+                start_new_session=True,  # survive a killpg aimed at our group
+            )
+        finally:
+            os.close(r)
+        self._wd_w = w
+
+    @property
+    def watchdog_pid(self) -> int | None:
+        return self._wd.pid if self._wd else None
+
+    def close(self) -> None:
+        """Normal end: kill what is left, remove the session dir, release the watchdog."""
+        if os.getpid() != self.owner_pid:
+            return  # a forked child never cleans up its parent's servers
+        with self._lock:
+            manifest = json.loads(json.dumps(self.manifest))
+            self.manifest = {"procs": [], "dirs": [], "pg_drop": [], "shm_ids": []}
+            with contextlib.suppress(OSError):
+                self._write()
+        cleanup_manifest(manifest)
+        if self._wd_w is not None:
+            with contextlib.suppress(OSError):
+                os.write(self._wd_w, b"q")
+                os.close(self._wd_w)
+            self._wd_w = None
+        if self._wd is not None:
+            with contextlib.suppress(Exception):
+                self._wd.wait(timeout=2)
+            self._wd = None
+        rmtree(self.dir)
+        global _SESSION
+        if _SESSION is self:
+            _SESSION = None
+
+
+_SESSION: Session | None = None
+_SESSION_LOCK = threading.Lock()
+
+
+def session() -> Session:
+    """The cleanup session of this process (created, with its watchdog, on first use)."""
+    global _SESSION
+    with _SESSION_LOCK:
+        if _SESSION is None or _SESSION.owner_pid != os.getpid():
+            _SESSION = Session()
+        return _SESSION

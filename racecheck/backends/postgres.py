@@ -1,0 +1,353 @@
+"""PostgresServer (owned or not) and PostgresDB (one database, reset by cloning a template)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from .cleanup import proc_alive, proc_starttime, session
+from .errors import NotOwnedError, ResetRefused
+
+PREFIX = "racecheck_"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def replace_dbname(url: str, dbname: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + quote(dbname), parts.query, parts.fragment))
+
+
+def url_dbname(url: str) -> str:
+    path = urlsplit(url).path.lstrip("/")
+    return path or "postgres"
+
+
+class PostgresServer:
+    """A running PostgreSQL server: owned (racecheck started it) or not (explicit URL)."""
+
+    provider: str
+    owned: bool
+    version: str
+    emulated = False
+
+    def __init__(self, *, provider: str, owned: bool, version: str, base_url: str,
+                 admin_url: str | None = None, allow_reset: bool = False, detail: str = "") -> None:
+        self.provider = provider
+        self.owned = owned
+        self.version = version
+        self.base_url = base_url          # what user code connects to (db part replaced)
+        self.admin_url = admin_url or base_url  # what racecheck's admin connection uses
+        self.allow_reset = allow_reset
+        self.detail = detail
+        self.token = secrets.token_hex(4)
+        self._n = 0
+        self._lock = threading.RLock()
+        self._admin: Any = None
+        self._templates: dict[str, str] = {}   # schema hash -> template db name
+        self.created: set[str] = set()          # every db racecheck created here
+        self.databases: list[PostgresDB] = []
+        self.closed = False
+        self.major = self._major(version)
+
+    @staticmethod
+    def _major(version: str) -> int:
+        try:
+            return int(version.split()[-1].split(".")[0])
+        except (ValueError, IndexError):
+            return 0
+
+    def __repr__(self) -> str:
+        return f"<PostgresServer {self.provider} {self.version} owned={self.owned} {self.url}>"
+
+    @property
+    def url(self) -> str:
+        return replace_dbname(self.base_url, "postgres") if self.owned else self.base_url
+
+    def url_for(self, dbname: str) -> str:
+        return replace_dbname(self.base_url, dbname)
+
+    # -- admin connection -----------------------------------------------------
+    def _admin_conn(self) -> Any:
+        import psycopg
+
+        if self._admin is None or self._admin.closed or self._admin.broken:
+            self._admin = psycopg.connect(self.admin_url, autocommit=True, connect_timeout=10)
+        return self._admin
+
+    def admin(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                cur = self._admin_conn().execute(sql, params)
+            except Exception:
+                # one retry on a fresh connection: a stop/start or a kill may have cut it
+                if self._admin is not None and not (self._admin.closed or self._admin.broken):
+                    raise
+                self._admin = None
+                cur = self._admin_conn().execute(sql, params)
+            return list(cur.fetchall()) if cur.description else []
+
+    def _new_name(self, suffix: str = "") -> str:
+        with self._lock:
+            self._n += 1
+            return f"{PREFIX}{self.token}_{self._n}{suffix}"
+
+    def _create_db(self, name: str, template: str) -> None:
+        strategy = " STRATEGY FILE_COPY" if self.major >= 15 else ""
+        self.admin(f"CREATE DATABASE {_ident(name)} TEMPLATE {_ident(template)}{strategy}")
+        with self._lock:
+            self.created.add(name)
+        if not self.owned:
+            host = socket.gethostname()
+            start = proc_starttime(os.getpid())
+            self.admin(f"COMMENT ON DATABASE {_ident(name)} IS "
+                       f"'racecheck owner={host}:{os.getpid()}:{start}'")
+            session().add_foreign_db(self.admin_url, name)
+
+    def _drop_db(self, name: str) -> None:
+        if self.major >= 13:
+            self.admin(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)")
+        else:
+            self.kill_connections(name)
+            self.admin(f"DROP DATABASE IF EXISTS {_ident(name)}")
+        with self._lock:
+            self.created.discard(name)
+        if not self.owned:
+            session().remove_foreign_db(self.admin_url, name)
+
+    # -- templates and databases ---------------------------------------------
+    def template(self, schema: str | None = None, schema_files: list[str] | tuple[str, ...] = ()) -> str:
+        """Name of a template database holding ``schema`` (+ files), created once per server."""
+        texts = [schema or ""] + [Path(f).read_text() for f in schema_files]
+        key = hashlib.sha1("\0".join(texts).encode()).hexdigest()
+        with self._lock:
+            if key in self._templates:
+                return self._templates[key]
+            name = self._new_name("_tpl")
+            self._create_db(name, "template0")
+            if any(t.strip() for t in texts):
+                import psycopg
+
+                with psycopg.connect(self.url_for_admin(name), autocommit=True) as conn:
+                    for text in texts:
+                        if text.strip():
+                            conn.execute(text)
+            self._templates[key] = name
+            return name
+
+    def url_for_admin(self, dbname: str) -> str:
+        return replace_dbname(self.admin_url, dbname)
+
+    def database(self, schema: str | None = None,
+                 schema_files: list[str] | tuple[str, ...] = ()) -> PostgresDB:
+        """A fresh database cloned from a template holding ``schema`` (loaded once per server)."""
+        tpl = self.template(schema, schema_files)
+        name = self._new_name()
+        self._create_db(name, tpl)
+        db = PostgresDB(self, name, tpl, created=True)
+        with self._lock:
+            self.databases.append(db)
+        return db
+
+    def existing(self, dbname: str | None = None) -> PostgresDB:
+        """A handle on a database racecheck did not create (e.g. the URL's own); reset needs allow_reset."""
+        name = dbname or url_dbname(self.base_url)
+        return PostgresDB(self, name, None, created=False)
+
+    # -- control --------------------------------------------------------------
+    def kill_connections(self, dbname: str | None = None) -> int:
+        """pg_terminate_backend every client backend of ``dbname`` (default: all dbs racecheck created)."""
+        with self._lock:
+            names = [dbname] if dbname else sorted(self.created)
+        if not names:
+            return 0
+        rows = self.admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = ANY(%s) AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'", (names,))
+        return sum(1 for r in rows if r[0])
+
+    def stop(self) -> None:
+        raise NotOwnedError(
+            f"cannot stop the {self.provider} Postgres server at {self.url}: racecheck did not start it; "
+            "faults that stop a server need an owned one (local, embedded or docker provider)")
+
+    def start(self) -> None:
+        raise NotOwnedError(
+            f"cannot start the {self.provider} Postgres server at {self.url}: racecheck did not start it")
+
+    def close(self) -> None:
+        """Drop the databases racecheck created here (and, for owned servers, stop and clean up)."""
+        if self.closed:
+            return
+        self.closed = True
+        for db in list(self.databases):
+            db._close_conn()
+        if not self.owned:
+            for name in sorted(self.created):
+                with contextlib.suppress(Exception):
+                    self._drop_db(name)
+        if self._admin is not None:
+            with contextlib.suppress(Exception):
+                self._admin.close()
+            self._admin = None
+
+    def reclaim_foreign(self) -> int:
+        """Drop racecheck databases on this (shared) server whose creator on this host is dead."""
+        host = socket.gethostname()
+        rows = self.admin(
+            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+            "WHERE datname LIKE 'racecheck\\_%%'")
+        n = 0
+        for name, comment in rows:
+            if not comment or not comment.startswith("racecheck owner="):
+                continue
+            try:
+                h, pid_s, start_s = comment.split("=", 1)[1].split(":")
+                pid = int(pid_s)
+                start = int(start_s) if start_s not in ("None", "") else None
+            except ValueError:
+                continue
+            if h == host and not proc_alive(pid, start):
+                with contextlib.suppress(Exception):
+                    self.admin(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)")
+                    n += 1
+        return n
+
+
+class OwnedPostgres(PostgresServer):
+    """A server racecheck started from a bin dir (local or embedded provider)."""
+
+    def __init__(self, provider: str, bindir: Path, detail: str = "") -> None:
+        from .pgcluster import PgProcess
+
+        self.process = PgProcess(bindir)
+        p = self.process
+        base = f"postgresql://postgres@127.0.0.1:{p.port}/postgres"
+        admin = f"postgresql://postgres@/postgres?host={quote(str(p.sockdir))}&port={p.port}"
+        super().__init__(provider=provider, owned=True, version=p.version, base_url=base,
+                         admin_url=admin, allow_reset=True, detail=detail)
+        self.bindir = bindir
+
+    @property
+    def socket_dir(self) -> str:
+        return str(self.process.sockdir)
+
+    def stop(self, mode: str = "fast") -> None:  # type: ignore[override]
+        """Stop the server (fast shutdown by default; "immediate" or "kill" simulate a crash)."""
+        with self._lock:
+            if self._admin is not None:
+                with contextlib.suppress(Exception):
+                    self._admin.close()
+                self._admin = None
+        self.process.stop(mode)
+
+    def start(self) -> None:
+        """Start it again on the same port (same URLs); data survives a fast stop."""
+        self.process.start(same_port=True)
+
+    @property
+    def running(self) -> bool:
+        return self.process.running
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        super().close()
+        self.process.destroy()
+
+
+class PostgresDB:
+    """One database racecheck handed to a test: ``url``, ``connect()``, ``execute()``, ``reset()``."""
+
+    def __init__(self, server: PostgresServer, dbname: str, template: str | None, *, created: bool) -> None:
+        self.server = server
+        self.dbname = dbname
+        self.template = template
+        self.created = created
+        self.url = server.url_for(dbname)
+        self._conn: Any = None
+        self._lock = threading.RLock()
+        self._snapshots: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"<PostgresDB {self.dbname} on {self.server.provider}>"
+
+    def connect(self, autocommit: bool = True, **kwargs: Any) -> Any:
+        """A new psycopg connection to this database (the caller closes it)."""
+        import psycopg
+
+        return psycopg.connect(self.url, autocommit=autocommit, **kwargs)
+
+    def execute(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        """Run ``sql`` on a cached autocommit connection; returns the rows, if any."""
+        with self._lock:
+            if self._conn is None or self._conn.closed or self._conn.broken:
+                self._conn = self.connect(autocommit=True)
+            cur = self._conn.execute(sql, params)
+            return list(cur.fetchall()) if cur.description else []
+
+    def _close_conn(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+                self._conn = None
+
+    def kill_connections(self) -> int:
+        self._close_conn()
+        return self.server.kill_connections(self.dbname)
+
+    def _check_reset_allowed(self) -> None:
+        if self.created or self.server.allow_reset:
+            return
+        raise ResetRefused(
+            f"refusing to reset database {self.dbname!r} at {self.server.url}: racecheck did not create it "
+            "and a reset drops it; use server.database() for a racecheck-made database, or pass "
+            "allow_reset=True (--racecheck-allow-reset) to allow it")
+
+    def reset(self) -> None:
+        """Replace this database with a fresh clone of its template (same name, same URL)."""
+        self._check_reset_allowed()
+        tpl = self.template or self.server.template()
+        self._close_conn()
+        self.server._drop_db(self.dbname)
+        self.server._create_db(self.dbname, tpl)
+        self.template = tpl
+        self.created = True
+
+    def snapshot(self) -> str:
+        """Make the current contents the template for later resets (e.g. after a test loaded its schema)."""
+        self._check_reset_allowed()
+        self._close_conn()
+        self.server.kill_connections(self.dbname)
+        name = self.server._new_name("_snap")
+        self.server._create_db(name, self.dbname)
+        for old in self._snapshots:
+            with contextlib.suppress(Exception):
+                self.server._drop_db(old)
+        self._snapshots = [name]
+        self.template = name
+        return name
+
+    def close(self) -> None:
+        """Drop this database (and its snapshots) if racecheck created it."""
+        self._close_conn()
+        if self.server.closed:
+            return
+        for name in ([self.dbname] if self.created else []) + self._snapshots:
+            with contextlib.suppress(Exception):
+                self.server._drop_db(name)
+        self._snapshots = []
+        with self.server._lock:
+            if self in self.server.databases:
+                self.server.databases.remove(self)

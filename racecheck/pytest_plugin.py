@@ -1,0 +1,168 @@
+"""The pytest plugin: a ``race`` fixture, a ``racecheck`` marker, options and a report section.
+
+Thin by design: it only turns options into defaults for :func:`racecheck.run` and
+shows the failing trial's timeline in the test report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import pytest
+
+OPTIONS: dict[str, tuple[str, type, Any, str]] = {
+    # name: (ini key, type, default, help)
+    "trials": ("racecheck_trials", int, None, "trials per race.run (default: what the test asks, else 50)"),
+    "strategy": ("racecheck_strategy", str, None, "scheduling strategy: stress, random, pct, dfs, hypothesis"),
+    "seed": ("racecheck_seed", int, None, "seed for strategies and seeded faults (default: random, printed on failure)"),
+    "timeout": ("racecheck_timeout", float, None, "seconds a trial may take before it is reported as a hang"),
+    "replay": ("racecheck_replay", str, None, "replay this schedule string ('rc1:...') in the selected test"),
+    "replays": ("racecheck_replays", int, 10, "how many times --racecheck-replay runs the schedule"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("racecheck", "racecheck: concurrency testing")
+    for name, (ini, typ, default, help_) in OPTIONS.items():
+        group.addoption(f"--racecheck-{name}", dest=ini, type=typ, default=None, help=help_)
+        parser.addini(ini, help=help_, default=None if default is None else str(default))
+    try:
+        from .backends.pytest_fixtures import add_backend_options
+    except ImportError:
+        return
+    add_backend_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "racecheck(**options): defaults for race.run in this test (n, trials, strategy, mode, timeout, ...)",
+    )
+
+
+def _setting(config: pytest.Config, name: str) -> Any:
+    ini, typ, default, _ = OPTIONS[name]
+    value = config.getoption(ini, default=None)
+    if value is None:
+        raw = config.getini(ini)
+        value = typ(raw) if raw not in (None, "", []) else default
+    return value
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from . import __version__
+
+    parts = [f"racecheck {__version__}"]
+    for name in ("strategy", "trials", "seed"):
+        v = _setting(config, name)
+        if v is not None:
+            parts.append(f"{name}={v}")
+    lines = [", ".join(parts)]
+    try:
+        from .backends.pytest_fixtures import backend_header_lines
+    except ImportError:
+        return lines
+    return lines + list(backend_header_lines(config))
+
+
+class Race:
+    """The ``race`` fixture: collects spies and faults, then runs races with the test's defaults."""
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        self.request = request
+        self.spies: list[Any] = []
+        self.faults: list[Any] = []
+        self.results: list[Any] = []
+        marker = request.node.get_closest_marker("racecheck")
+        self.marker_defaults: dict[str, Any] = dict(marker.kwargs) if marker else {}
+
+    def spy(self, target: str, key: Any = None, name: str | None = None, section: bool = False) -> Race:
+        """Spy on ``"pkg.mod:func"`` in every run of this test; each call becomes an effect."""
+        from .spy import spy
+
+        self.spies.append(spy(target, key, name, section))
+        return self
+
+    def fault(self, *faults: Any) -> Race:
+        self.faults.extend(faults)
+        return self
+
+    def _backends(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for fixture, name in (("race_postgres", "postgres"), ("race_redis", "redis")):
+            if fixture in self.request.fixturenames:
+                out[name] = self.request.getfixturevalue(fixture)
+        return out
+
+    def options(self, **kwargs: Any) -> dict[str, Any]:
+        # Precedence: race.run(...) arguments > command-line options > the marker > ini values.
+        config = self.request.config
+        opts: dict[str, Any] = {}
+        for name in ("trials", "strategy", "seed", "timeout"):
+            ini = OPTIONS[name][0]
+            raw = config.getini(ini)
+            if raw not in (None, "", []):
+                opts[name] = OPTIONS[name][1](raw)
+        opts.update(self.marker_defaults)
+        for name in ("trials", "strategy", "seed", "timeout"):
+            v = config.getoption(OPTIONS[name][0], default=None)
+            if v is not None:
+                opts[name] = v
+        opts.update(kwargs)
+        opts["spies"] = list(self.spies) + list(opts.get("spies", []))
+        opts["faults"] = list(self.faults) + list(opts.get("faults", []))
+        backends = self._backends()
+        backends.update(opts.get("backends", {}))
+        opts["backends"] = backends
+        opts.setdefault("name", self.request.node.name)
+        opts.setdefault("replay_hint", f"pytest '{self.request.node.nodeid}' --racecheck-replay='{{schedule}}'")
+        return opts
+
+    def run(self, target: Callable[..., Any] | str, **kwargs: Any) -> Any:
+        """Run a race (see racecheck.run); with --racecheck-replay, replay that schedule instead."""
+        from .runner import replay, run
+
+        opts = self.options(**kwargs)
+        schedule = _setting(self.request.config, "replay")
+        if schedule:
+            opts.pop("strategy", None)
+            opts.pop("trials", None)
+            opts.pop("seed", None)
+            opts.pop("n", None)
+            rep = replay(target, schedule, times=int(_setting(self.request.config, "replays")), **opts)
+            assert rep.result is not None
+            self.results.append(rep.result)
+            return rep.result
+        result = run(target, **opts)
+        self.results.append(result)
+        return result
+
+
+@pytest.fixture
+def race(request: pytest.FixtureRequest) -> Generator[Race, None, None]:
+    """Run N simultaneous triggers under racecheck: ``race.run(target, n=8, trials=100, ...)``."""
+    r = Race(request)
+    request.node._racecheck_race = r
+    yield r
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    outcome = yield
+    report = outcome.get_result()
+    if call.when != "call" or not report.failed:
+        return
+    r = getattr(item, "_racecheck_race", None)
+    if r is None:
+        return
+    for result in r.results:
+        if not result.ok:
+            report.sections.append(("racecheck", result.report()))
+            break
+
+
+try:  # Backend fixtures live at the edge; they import their drivers lazily.
+    from .backends.pytest_fixtures import *  # noqa: F403,E402
+except ImportError:  # pragma: no cover - while the backends package is absent
+    pass
