@@ -72,23 +72,26 @@ class PipeGate:
 
 
 def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
+    """Prepare (imports, spies, drivers) as soon as spawned, then wait for the trial's parameters.
+
+    The runner spawns the next trial's workers while the current trial runs, so the
+    interpreter start and imports overlap with useful work.
+    """
     for p in reversed(spec.sys_path):
         if p not in sys.path:
             sys.path.insert(0, p)
-    injector = FaultInjector(spec.faults, spec.seed, spec.trial)
-    for f in injector.env_faults("start", spec.worker):
+    env_only = FaultInjector(spec.faults, spec.seed, 0)
+    for f in env_only.env_faults("start", spec.worker):
         apply_env(f)
     _runtime.set_process_worker(spec.worker)
     _runtime.set_worker(spec.worker)
     gate = PipeGate(conn)
-    sink = h.Sink(spec.events_path)
-    rt = _runtime.Runtime(mode="processes", sink=sink, injector=injector,
-                          gate=gate if spec.controlled else None, parent_call=gate.call)
     stack_file = open(spec.stack_path, "w")  # noqa: SIM115 - must stay open for faulthandler
     faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)
     from .drivers import install_drivers
     from .spy import install_spies, load_callable
 
+    setup_error: Exception | None = None
     try:
         install_drivers(spec.drivers)
         install_spies(spec.spies)
@@ -97,13 +100,25 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
             _runtime.patch_clock()
         fn = load_callable(spec.target)
     except Exception as exc:  # noqa: BLE001 - reported as the worker's error
-        _runtime.install(rt)
-        rt.record(h.ERROR, type=type(exc).__name__, message=f"worker setup failed: {exc}")
-        gate.finish(spec.worker)
-        return
-    for f in injector.env_faults("after_import", spec.worker):
+        setup_error = exc
+    for f in env_only.env_faults("after_import", spec.worker):
         apply_env(f)
+    try:
+        msg = conn.recv()  # ("trial", index, events_path, controlled) or ("quit",)
+    except (EOFError, OSError):
+        os._exit(0)
+    if msg[0] != "trial":
+        os._exit(0)
+    _, spec.trial, spec.events_path, spec.controlled = msg
+    injector = FaultInjector(spec.faults, spec.seed, spec.trial)
+    sink = h.Sink(spec.events_path)
+    rt = _runtime.Runtime(mode="processes", sink=sink, injector=injector,
+                          gate=gate if spec.controlled else None, parent_call=gate.call)
     _runtime.install(rt)
+    if setup_error is not None:
+        rt.record(h.ERROR, type=type(setup_error).__name__, message=f"worker setup failed: {setup_error}")
+        gate.finish(spec.worker)
+        os._exit(0)
     for f in injector.env_faults("before_trigger", spec.worker):
         apply_env(f)
     try:

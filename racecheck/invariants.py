@@ -326,7 +326,7 @@ class Custom:
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", "custom")
+        self.name: str = name or str(getattr(fn, "__name__", "custom"))
 
     def check(self, trial: TrialRecord) -> list[Violation]:
         res = self.fn(trial.history)

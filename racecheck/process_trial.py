@@ -1,4 +1,9 @@
-"""Process-mode trials: each trigger in its own spawned interpreter, gated from here."""
+"""Process-mode trials: each trigger in its own spawned interpreter, gated from here.
+
+Every trial gets fresh processes (module state is truly per process), but the next
+trial's workers are spawned while the current one runs: they import the target and
+install spies, then wait on their pipe for the trial's parameters.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,79 @@ if TYPE_CHECKING:
     from .runner import Runner
 
 
+class _Generation:
+    """The n worker processes of one trial, spawned ahead of time."""
+
+    def __init__(self, runner: Runner, tmp: str, number: int) -> None:
+        cfg = runner.cfg
+        assert isinstance(cfg.target, str)
+        ctx = mp.get_context("spawn")
+        self.barrier = ctx.Barrier(cfg.n)
+        self.procs: list[Any] = []
+        self.conns: list[Any] = []
+        self.stack_paths: list[str] = []
+        clock = any(f.action == "clock" for f in cfg.faults)
+        for i in range(cfg.n):
+            stack = os.path.join(tmp, f"stack-{number}-{i}.txt")
+            spec = WorkerSpec(i, cfg.target, runner.trigger_args(i), dict(cfg.kwargs), "", stack,
+                              list(cfg.faults), runner.seed, -1, list(cfg.spies), tuple(cfg.drivers),
+                              False, list(sys.path), cfg.timeout, clock)
+            try:
+                pickle.dumps(spec)
+            except Exception as exc:  # noqa: BLE001
+                self.close()
+                raise ConfigError(
+                    "process mode sends the trigger's arguments, spies and faults to each worker, but they "
+                    f"cannot be pickled ({exc}); use plain values and 'arg,names' spy keys instead of lambdas"
+                ) from exc
+            parent_conn, child_conn = ctx.Pipe()
+            p = ctx.Process(target=worker_main, args=(spec, child_conn, self.barrier),
+                            name=f"racecheck-w{i}", daemon=True)
+            p.start()
+            child_conn.close()
+            self.procs.append(p)
+            self.conns.append(parent_conn)
+            self.stack_paths.append(stack)
+
+    def close(self) -> None:
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+        for p in self.procs:
+            if p.is_alive():
+                p.kill()
+            p.join(5)
+
+
+class ProcessPool:
+    """Hands out one fresh generation of worker processes per trial, preparing the next ahead."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.tmp = tempfile.mkdtemp(prefix="racecheck-procs-")
+        self._count = 0
+        self._next: _Generation | None = None
+
+    def _spawn(self) -> _Generation:
+        self._count += 1
+        return _Generation(self.runner, self.tmp, self._count)
+
+    def take(self, prefetch: bool) -> _Generation:
+        gen = self._next or self._spawn()
+        self._next = None
+        if prefetch:
+            self._next = self._spawn()
+        return gen
+
+    def close(self) -> None:
+        if self._next is not None:
+            self._next.close()
+            self._next = None
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 def _serve(runner: Runner, worker: int, conn: Any, controller: Controller | None) -> None:
     try:
         while True:
@@ -45,73 +123,48 @@ def _serve(runner: Runner, worker: int, conn: Any, controller: Controller | None
             controller.finish(worker)
 
 
-def run_process_trial(runner: Runner, index: int, controller: Controller | None, injector: FaultInjector
-                      ) -> tuple[list[h.Event], list[int], dict[str, str], _runtime.Runtime]:
+def run_process_trial(runner: Runner, index: int, controller: Controller | None, injector: FaultInjector,
+                      prefetch: bool) -> tuple[list[h.Event], list[int], dict[str, str], _runtime.Runtime]:
     cfg = runner.cfg
-    tmp = tempfile.mkdtemp(prefix="racecheck-trial-")
-    try:
-        return _run(runner, index, controller, injector, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _run(runner: Runner, index: int, controller: Controller | None, injector: FaultInjector, tmp: str
-         ) -> tuple[list[h.Event], list[int], dict[str, str], _runtime.Runtime]:
-    cfg = runner.cfg
-    assert isinstance(cfg.target, str)
-    ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(cfg.n)
-    events_path = os.path.join(tmp, "events.jsonl")
-    procs: list[Any] = []
-    servers: list[threading.Thread] = []
-    clock = any(f.action == "clock" for f in cfg.faults)
-    for i in range(cfg.n):
-        spec = WorkerSpec(i, cfg.target, runner.trigger_args(i), dict(cfg.kwargs), events_path,
-                          os.path.join(tmp, f"stack-{i}.txt"), list(cfg.faults), runner.seed, index,
-                          list(cfg.spies), tuple(cfg.drivers), controller is not None, list(sys.path),
-                          cfg.timeout, clock)
-        try:
-            pickle.dumps(spec)
-        except Exception as exc:  # noqa: BLE001
-            raise ConfigError(
-                f"process mode sends the trigger's arguments, spies and faults to each worker, but they "
-                f"cannot be pickled ({exc}); use plain values and 'arg,names' spy keys instead of lambdas"
-            ) from exc
-        parent_conn, child_conn = ctx.Pipe()
-        p = ctx.Process(target=worker_main, args=(spec, child_conn, barrier), name=f"racecheck-w{i}", daemon=True)
-        p.start()
-        child_conn.close()
-        procs.append(p)
-        t = threading.Thread(target=_serve, args=(runner, i, parent_conn, controller), daemon=True)
+    pool = runner.process_pool()
+    gen = pool.take(prefetch)
+    events_path = os.path.join(pool.tmp, f"events-{index}.jsonl")
+    servers = []
+    for i, conn in enumerate(gen.conns):
+        conn.send(("trial", index, events_path, controller is not None))
+        t = threading.Thread(target=_serve, args=(runner, i, conn, controller), daemon=True)
         t.start()
         servers.append(t)
-    deadline = time.monotonic() + cfg.timeout
-    for p in procs:
+    deadline = time.monotonic() + cfg.timeout + 5.0  # spawn/import time is not the trigger's
+    for p in gen.procs:
         p.join(max(0.0, deadline - time.monotonic()))
-    hung = [i for i, p in enumerate(procs) if p.is_alive()]
+    hung = [i for i, p in enumerate(gen.procs) if p.is_alive()]
     stacks: dict[str, str] = {}
     if hung:
         if controller is not None:
             controller.close()
         for i in hung:
             try:
-                os.kill(procs[i].pid, signal.SIGUSR1)
+                os.kill(gen.procs[i].pid, signal.SIGUSR1)
             except ProcessLookupError:
                 pass
         time.sleep(0.3)
         for i in hung:
             try:
-                with open(os.path.join(tmp, f"stack-{i}.txt")) as fh:
+                with open(gen.stack_paths[i]) as fh:
                     stacks[f"w{i}"] = fh.read()
             except OSError:
                 pass
-            procs[i].kill()
-            procs[i].join(5)
+    gen.close()
     for t in servers:
         t.join(1.0)
     events = h.read_jsonl(events_path)
+    try:
+        os.unlink(events_path)
+    except OSError:
+        pass
     crashed = {e.worker for e in events if e.kind == h.CRASH}
-    for i, p in enumerate(procs):
+    for i, p in enumerate(gen.procs):
         if i not in hung and p.exitcode not in (0, None) and i not in crashed:
             # Killed from outside (OOM, a signal): still a crash in the history.
             events.append(h.Event(i, p.pid or 0, time.monotonic_ns(), h.CRASH, f"exit code {p.exitcode}"))

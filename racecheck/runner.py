@@ -78,6 +78,19 @@ class Runner:
         self._down: list[Any] = []
         self._timers: list[threading.Timer] = []
         self._parked: list[_runtime.Runtime] = []
+        self._pool: Any = None
+
+    def process_pool(self) -> Any:
+        if self._pool is None:
+            from .process_trial import ProcessPool
+
+            self._pool = ProcessPool(self)
+        return self._pool
+
+    def close_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     # -- public ------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -136,7 +149,8 @@ class Runner:
             else:
                 from .process_trial import run_process_trial
 
-                events, hung, stacks, rt = run_process_trial(self, index, controller, injector)
+                more = index + 1 < self.first_trial + cfg.trials and not (strategy is not None and strategy.exhausted())
+                events, hung, stacks, rt = run_process_trial(self, index, controller, injector, more)
         finally:
             if controller is not None:
                 controller.close()
@@ -149,6 +163,8 @@ class Runner:
         schedule = None
         if controller is not None:
             schedule = Schedule(cfg.n, self.seed, index, tuple(controller.choices)).encode()
+        if events:
+            t0 = min(e.t for e in events)  # time zero is the first event, not process spawn
         trial = TrialRecord(index, h.History(events), t0, t_end, schedule, [], bool(hung), stacks)
         if hung:
             kind = "deadlock" if isinstance(controller, Controller) and len(controller.blocked_workers()) >= 2 else "hang"
@@ -388,6 +404,7 @@ class _Instrumented:
             for u in reversed(self.undo):
                 u()
             self.runner.release_parked()
+            self.runner.close_pool()
         finally:
             _run_lock.release()
 
