@@ -1,0 +1,375 @@
+"""The ``racecheck`` command: run, replay and validate YAML scenarios; list backends.
+
+A thin layer over :mod:`racecheck.scenario`; see ``racecheck --help`` and docs/scenarios.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_CODES = """\
+exit codes:
+  0  every scenario behaved as expected (expect: pass passed, expect: violation was caught)
+  1  a violation where none was expected, an unexpected pass, or a replay that did not reproduce
+  2  bad input or usage: a scenario file that does not validate, a bad option
+  3  infrastructure: no backend could be provided, a worker or server could not start
+when several apply, the highest-priority one wins: 2, then 3, then 1.
+"""
+
+
+def _exit_code(codes: Sequence[int]) -> int:
+    for c in (2, 3, 1):
+        if c in codes:
+            return c
+    return 0
+
+
+# -- output --------------------------------------------------------------------------------------
+class Console:
+    """Result lines on stdout; a progress line on stderr that result lines erase first."""
+
+    def __init__(self, out: TextIO, err: TextIO, progress: bool) -> None:
+        self.out, self.err, self.progress = out, err, progress
+        self.lock = threading.Lock()
+        self.status: Callable[[], str] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._shown = False
+
+    def print(self, text: str = "") -> None:
+        with self.lock:
+            self._clear()
+            print(text, file=self.out, flush=True)
+            self._draw()
+
+    def _clear(self) -> None:
+        if self._shown:
+            self.err.write("\r\x1b[K")
+            self.err.flush()
+            self._shown = False
+
+    def _draw(self) -> None:
+        if self.progress and self.status is not None and not self._stop.is_set():
+            self.err.write("\r" + self.status()[:150])
+            self.err.flush()
+            self._shown = True
+
+    def start(self, status: Callable[[], str]) -> None:
+        self.status = status
+        if not self.progress:
+            return
+
+        def tick() -> None:
+            while not self._stop.wait(1.0):
+                with self.lock:
+                    self._clear()
+                    self._draw()
+
+        self._thread = threading.Thread(target=tick, name="racecheck-progress", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        with self.lock:
+            self._clear()
+
+
+# -- run -------------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from .scenario.execute import ScenarioOutcome, error_outcome
+    from .scenario.loader import LoadedScenario, ScenarioError, load_paths
+
+    if args.jobs < 1:
+        print("racecheck: -j/--jobs must be >= 1", file=sys.stderr)
+        return 2
+    overrides = {k: v for k, v in (("trials", args.trials), ("seed", args.seed)) if v is not None}
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    con = Console(sys.stdout, sys.stderr, progress)
+    results = load_paths(args.paths)
+    outcomes: list[ScenarioOutcome | None] = [None] * len(results)
+    todo: list[tuple[int, LoadedScenario]] = []
+    for i, r in enumerate(results):
+        if isinstance(r, ScenarioError):
+            outcomes[i] = error_outcome(r)
+            con.print(outcomes[i].line_text())  # type: ignore[union-attr]
+        else:
+            todo.append((i, r))
+    running: dict[int, str] = {}
+    t0 = time.monotonic()
+    done = [len(results) - len(todo)]
+
+    def status() -> str:
+        names = ", ".join(list(running.values())[:3]) + (" ..." if len(running) > 3 else "")
+        return f"[{done[0]}/{len(results)}] {time.monotonic() - t0:.0f}s running: {names}"
+
+    def finished(i: int, o: ScenarioOutcome) -> None:
+        outcomes[i] = o
+        running.pop(i, None)
+        done[0] += 1
+        con.print(o.line_text())
+        if o.status == "unexpected-violation" and o.report:
+            con.print("\n".join("    " + line for line in o.report.splitlines()) + "\n")
+        if o.html:
+            con.print(f"       HTML timeline: {os.path.abspath(o.html)}")
+
+    con.start(status)
+    try:
+        if args.jobs == 1 or len(todo) <= 1:
+            from .scenario.execute import run_scenario
+
+            for i, loaded in todo:
+                running[i] = loaded.name
+                finished(i, run_scenario(loaded, profile=args.profile, report_dir=args.report_dir,
+                                         overrides=overrides))
+        else:
+            def one(item: tuple[int, LoadedScenario]) -> None:
+                i, loaded = item
+                running[i] = loaded.name
+                finished(i, _run_in_child(loaded, args.profile, args.report_dir, overrides))
+
+            with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+                list(pool.map(one, todo))
+    finally:
+        con.stop()
+    final = [o for o in outcomes if o is not None]
+    con.print()
+    con.print(summary_table(final))
+    _write_reports(args, final)
+    code = _exit_code([o.exit_code for o in final])
+    con.print(f"exit {code}")
+    return code
+
+
+def _run_in_child(loaded: Any, profile: str, report_dir: str | None, overrides: dict[str, Any]) -> Any:
+    from .scenario.execute import ScenarioOutcome, infra_outcome
+
+    job = {"file": str(loaded.file), "index": loaded.index, "profile": profile,
+           "report_dir": report_dir, "overrides": overrides}
+    with tempfile.TemporaryDirectory(prefix="racecheck-cli-") as tmp:
+        job_path, out_path = Path(tmp, "job.json"), Path(tmp, "out.json")
+        job_path.write_text(json.dumps(job), encoding="utf-8")
+        proc = subprocess.run([sys.executable, "-m", "racecheck.scenario.child", str(job_path), str(out_path)],
+                              capture_output=True, text=True, check=False)
+        if out_path.exists():
+            return ScenarioOutcome.from_portable(json.loads(out_path.read_text(encoding="utf-8")))
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+    return infra_outcome(loaded, f"the scenario's worker process exited with {proc.returncode}: {tail[0]}")
+
+
+def summary_table(outcomes: Sequence[Any]) -> str:
+    rows = [("scenario", "expect", "status", "trials", "time", "where")]
+    for o in outcomes:
+        status = o.status if o.status != "error" else f"error ({o.error_kind})"
+        trials = f"{o.trials_run}/{o.trials_requested}" if o.trials_requested else "-"
+        rows.append((o.scenario, o.expect, status, trials, f"{o.elapsed:.1f}s", o.where))
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    n_ok = sum(o.ok for o in outcomes)
+    n_bad = sum(o.exit_code == 1 for o in outcomes)
+    n_input = sum(o.exit_code == 2 for o in outcomes)
+    n_infra = sum(o.exit_code == 3 for o in outcomes)
+    lines.append(f"{len(outcomes)} scenario(s): {n_ok} as expected, {n_bad} unexpected, "
+                 f"{n_input} bad input, {n_infra} infrastructure")
+    return "\n".join(lines)
+
+
+def _write_reports(args: argparse.Namespace, outcomes: Sequence[Any]) -> None:
+    dicts = [o.to_dict() for o in outcomes]
+    for opt, fn_name in ((args.json, "write_json"), (args.junit, "write_junit")):
+        if not opt:
+            continue
+        try:
+            import racecheck.report as rep
+
+            writer = getattr(rep, fn_name)
+        except (ImportError, AttributeError):
+            if fn_name == "write_json":
+                Path(opt).write_text(json.dumps({"scenarios": [o.portable() for o in outcomes]}, indent=2,
+                                                default=repr) + "\n", encoding="utf-8")
+                print(f"wrote {opt} (minimal format: racecheck.report is not available)", file=sys.stderr)
+            else:
+                print(f"racecheck: --junit needs racecheck.report, which is not available; {opt} not written",
+                      file=sys.stderr)
+            continue
+        writer(dicts, opt)
+        print(f"wrote {opt}", file=sys.stderr)
+
+
+# -- replay ----------------------------------------------------------------------------------------
+def cmd_replay(args: argparse.Namespace) -> int:
+    from .errors import ConfigError, DidNotReproduce, InfrastructureError
+    from .runner import replay
+    from .scenario.build import prepared
+    from .scenario.loader import LoadedScenario, ScenarioError, load_file
+
+    if args.times < 1:
+        print("racecheck: --times must be >= 1", file=sys.stderr)
+        return 2
+    results = load_file(args.scenario)
+    loaded = [r for r in results if isinstance(r, LoadedScenario)]
+    chosen = [r for r in loaded if args.name is None or r.name == args.name]
+    errors = [r for r in results if isinstance(r, ScenarioError) and (args.name is None or r.name == args.name)]
+    if errors and not chosen:
+        print(errors[0], file=sys.stderr)
+        return 2
+    if len(chosen) != 1:
+        names = ", ".join(r.name for r in loaded) or "none"
+        what = f"no scenario named {args.name!r}" if args.name else "several scenarios"
+        print(f"racecheck: {args.scenario}: {what} in the file (scenarios: {names}); pick one with --name",
+              file=sys.stderr)
+        return 2
+    scenario = chosen[0]
+    try:
+        with prepared(scenario) as plan:
+            opts = {k: v for k, v in plan.options.items() if k not in ("n", "seed", "strategy", "trials", "schedule")}
+            rep = replay(plan.target, args.schedule, times=args.times, **opts)
+    except ScenarioError as err:
+        print(err, file=sys.stderr)
+        return 2
+    except DidNotReproduce as exc:
+        print(f"reproduced 0/{args.times}: did not reproduce ({exc})")
+        return 1
+    except (ConfigError, ValueError) as exc:
+        print(f"racecheck: {args.scenario}: {exc}", file=sys.stderr)
+        return 2
+    except InfrastructureError as exc:
+        print(f"racecheck: infrastructure: {exc}", file=sys.stderr)
+        return 3
+    print(f"reproduced {rep.reproduced}/{rep.times}")
+    if rep.result is not None:
+        print(rep.result.report())
+    return 0
+
+
+# -- validate, backends, schema ----------------------------------------------------------------------
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario.build import check
+    from .scenario.loader import ScenarioError, load_paths
+
+    bad = 0
+    results = load_paths(args.paths)
+    for r in results:
+        if isinstance(r, ScenarioError):
+            print(r)
+            bad += 1
+            continue
+        try:
+            check(r)
+        except ScenarioError as err:
+            print(err)
+            bad += 1
+            continue
+        print(f"ok     {r.where}: {r.name}")
+    print(f"{len(results)} scenario(s), {bad} with errors")
+    return 2 if bad else 0
+
+
+def cmd_backends(args: argparse.Namespace) -> int:
+    try:
+        from .backends import describe_providers  # type: ignore[attr-defined]
+    except ImportError as exc:
+        print(f"racecheck: the backends package is not available ({exc})", file=sys.stderr)
+        return 3
+    try:
+        text = describe_providers()
+    except Exception as exc:  # noqa: BLE001 - describing must not print a traceback
+        print(f"racecheck: could not describe the backends: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 3
+    if isinstance(text, list | tuple):
+        text = "\n".join(str(x) for x in text)
+    print(text)
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .scenario.schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = argparse.ArgumentParser(prog="racecheck", description="Run racecheck scenarios (YAML) from the command line.",
+                                epilog=EXIT_CODES, formatter_class=fmt)
+    p.add_argument("--providers", help="backend providers to try, in order (sets RACECHECK_PROVIDERS), "
+                                       "e.g. 'local,embedded'")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    r = sub.add_parser("run", help="run scenario files or folders (*.race.yaml)", epilog=EXIT_CODES,
+                       formatter_class=fmt)
+    r.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
+    r.add_argument("-j", "--jobs", type=int, default=1, help="scenarios run at once, each in its own process")
+    r.add_argument("--profile", choices=("fast", "thorough"), default="fast",
+                   help="thorough runs each scenario's thorough_trials (default: 10x trials)")
+    r.add_argument("--trials", type=int, help="override every scenario's trials")
+    r.add_argument("--seed", type=int, help="override every scenario's seed")
+    r.add_argument("--json", metavar="PATH", help="write the JSON report here")
+    r.add_argument("--junit", metavar="PATH", help="write JUnit XML here")
+    r.add_argument("--report-dir", metavar="DIR", help="write an HTML timeline per failing trial here")
+    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress line on stderr (default: when stderr is a terminal)")
+    r.add_argument("--providers", help=argparse.SUPPRESS, default=None, dest="sub_providers")
+    r.set_defaults(func=cmd_run)
+
+    rp = sub.add_parser("replay", help="replay a recorded schedule of a scenario K times", epilog=EXIT_CODES,
+                        formatter_class=fmt)
+    rp.add_argument("scenario", metavar="SCENARIO", help="the scenario file")
+    rp.add_argument("schedule", metavar="SCHEDULE", help="the schedule string 'rc1:...' from a report")
+    rp.add_argument("--times", type=int, default=10, help="how many replays (default 10)")
+    rp.add_argument("--name", help="the scenario's name when the file holds several")
+    rp.add_argument("--providers", help=argparse.SUPPRESS, default=None, dest="sub_providers")
+    rp.set_defaults(func=cmd_replay)
+
+    v = sub.add_parser("validate", help="check scenario files without running them", epilog=EXIT_CODES,
+                       formatter_class=fmt)
+    v.add_argument("paths", nargs="+", metavar="PATH")
+    v.set_defaults(func=cmd_validate)
+
+    b = sub.add_parser("backends", help="show which backend providers are available")
+    b.add_argument("--providers", help=argparse.SUPPRESS, default=None, dest="sub_providers")
+    b.set_defaults(func=cmd_backends)
+
+    s = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    s.add_argument("-o", "--output", metavar="PATH", help="write it to PATH instead")
+    s.set_defaults(func=cmd_schema)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    providers = getattr(args, "sub_providers", None) or args.providers
+    if providers:
+        os.environ["RACECHECK_PROVIDERS"] = providers
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("racecheck: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

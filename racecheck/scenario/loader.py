@@ -1,0 +1,338 @@
+"""Load scenario files: YAML with line numbers, validated by the schema, errors as ``file:line: field: message``.
+
+The YAML is composed into nodes first so every key and list item keeps its line; a
+pydantic error's ``loc`` path is mapped back to the nearest line. One bad scenario
+never stops the others: :func:`load_paths` returns loaded scenarios and errors side by side.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .schema import Scenario
+
+PATTERNS = ("*.race.yaml", "*.race.yml")
+Loc = tuple[str | int, ...]
+
+
+class ScenarioError(Exception):
+    """A scenario file is wrong: one sentence naming the file, the line and the field."""
+
+    def __init__(self, file: str | Path, line: int | None, field: str | None, message: str,
+                 name: str | None = None) -> None:
+        self.file = str(file)
+        self.line = line
+        self.field = field
+        self.message = message
+        self.name = name
+        super().__init__(str(self))
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.field + ': ' if self.field else ''}{self.message}"
+
+
+@dataclass
+class LoadedScenario:
+    """A validated scenario plus where it came from (for error lines and relative paths)."""
+
+    spec: Scenario
+    file: Path
+    prefix: Loc
+    lines: dict[Loc, int] = field(repr=False)
+    index: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def directory(self) -> Path:
+        return self.file.parent
+
+    @property
+    def line(self) -> int:
+        return line_of(self.lines, self.prefix)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def line_of(self, loc: Loc) -> int:
+        return line_of(self.lines, self.prefix + tuple(loc))
+
+    def error(self, loc: Loc, message: str) -> ScenarioError:
+        return ScenarioError(self.file, self.line_of(loc), format_loc(self.prefix + tuple(loc)) or None,
+                             message, self.name)
+
+
+LoadResult = LoadedScenario | ScenarioError
+
+
+# -- YAML with lines ------------------------------------------------------------------------
+def _yaml_loader() -> Any:
+    import yaml
+
+    class LineLoader(yaml.SafeLoader):
+        """SafeLoader; nodes keep their start marks, which the walk below records."""
+
+    return LineLoader
+
+
+def parse_yaml(text: str, file: str | Path) -> tuple[Any, dict[Loc, int]]:
+    """Parse one YAML document; returns the data and a map from key/item paths to 1-based lines."""
+    import yaml
+
+    loader = _yaml_loader()(text)
+    try:
+        try:
+            node = loader.get_single_node()
+            lines: dict[Loc, int] = {}
+            if node is not None:
+                lines[()] = node.start_mark.line + 1
+                _walk(node, (), lines, file)
+            data = loader.construct_document(node) if node is not None else None
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            what = " ".join(p for p in (exc.context, exc.problem) if p)
+            raise ScenarioError(file, mark.line + 1 if mark else None, None,
+                                f"YAML syntax error: {what}; fix the YAML at this line") from None
+        except yaml.YAMLError as exc:
+            raise ScenarioError(file, None, None, f"YAML error: {exc}") from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def _walk(node: Any, path: Loc, lines: dict[Loc, int], file: str | Path) -> None:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in seen and key != "<<":
+                raise ScenarioError(file, line, format_loc(path + (key,)),
+                                    f"duplicate key {key!r} (first at line {seen[key]}); keep only one")
+            seen[key] = line
+            lines[path + (key,)] = line
+            _walk(value_node, path + (key,), lines, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[path + (i,)] = item.start_mark.line + 1
+            _walk(item, path + (i,), lines, file)
+
+
+def line_of(lines: dict[Loc, int], loc: Loc) -> int:
+    """The line of ``loc``, or of its nearest ancestor that is in the file."""
+    loc = tuple(loc)
+    while loc and loc not in lines:
+        loc = loc[:-1]
+    return lines.get(loc, 1)
+
+
+def format_loc(loc: Iterable[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+# -- pydantic errors -> one message -----------------------------------------------------------
+_NOPE = object()
+
+
+def _step(tp: Any, part: str | int) -> Any:
+    """The type found at ``part`` inside ``tp``, or _NOPE when ``part`` is a pydantic union tag."""
+    if tp is Any:
+        return Any
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            if arg is type(None):
+                continue
+            r = _step(arg, part)
+            if r is not _NOPE:
+                return r
+        return _NOPE
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if isinstance(part, str):
+            for name, f in tp.model_fields.items():
+                if part in (name, f.alias):
+                    return f.annotation
+        return _NOPE
+    if origin is list and isinstance(part, int):
+        return typing.get_args(tp)[0]
+    if origin is dict and isinstance(part, str):
+        return typing.get_args(tp)[1]
+    return _NOPE
+
+
+def _clean(loc: Loc) -> tuple[Loc, Any]:
+    """Drop pydantic's union tags from ``loc``; return it with the type reached."""
+    cur: Any = Scenario
+    out: list[str | int] = []
+    for part in loc:
+        nxt = _step(cur, part)
+        if nxt is _NOPE:
+            continue
+        out.append(part)
+        cur = nxt
+    return tuple(out), cur
+
+
+def _keys_of(tp: Any) -> list[str]:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            if keys := _keys_of(arg):
+                return keys
+        return []
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [f.alias or name for name, f in tp.model_fields.items()]
+    return []
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def explain(err: dict[str, Any]) -> tuple[Loc, str]:
+    """Turn one pydantic error into (clean loc, one-sentence message)."""
+    loc, _ = _clean(tuple(err["loc"]))
+    typ = err["type"]
+    msg = str(err["msg"])
+    if typ == "extra_forbidden":
+        key = str(loc[-1]) if loc else "?"
+        _, parent = _clean(loc[:-1])
+        allowed = _keys_of(parent)
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        if close:
+            return loc, f"unknown key {key!r}; did you mean {close[0]!r}?"
+        return loc, f"unknown key {key!r}; allowed keys: {', '.join(allowed)}"
+    if typ == "missing":
+        return loc, f"required field {str(loc[-1]) if loc else ''!r} is missing; add it"
+    if typ in ("value_error", "assertion_error"):
+        return loc, msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if typ == "literal_error":
+        expected = str(err.get("ctx", {}).get("expected", ""))
+        options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",") if o.strip()]
+        close = difflib.get_close_matches(str(err.get("input")), options, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return loc, f"{_short(err.get('input'))} is not one of {expected}{hint}"
+    first = msg[:1].lower() + msg[1:]
+    return loc, f"{first} (got {_short(err.get('input'))})"
+
+
+def validation_error(exc: ValidationError, file: Path, prefix: Loc, lines: dict[Loc, int],
+                     name: str | None) -> ScenarioError:
+    seen: dict[Loc, str] = {}
+    for err in exc.errors(include_url=False):
+        loc, message = explain(dict(err))
+        seen.setdefault(loc, message)
+    loc, message = next(iter(seen.items()))
+    if len(seen) > 1:
+        message += f" ({len(seen) - 1} more problem{'s' if len(seen) > 2 else ''} in this scenario)"
+    full = prefix + loc
+    return ScenarioError(file, line_of(lines, full), format_loc(full) or None, message, name)
+
+
+# -- files and folders ------------------------------------------------------------------------
+def load_file(path: str | Path) -> list[LoadResult]:
+    """Every scenario in one file (a mapping, or ``scenarios: [...]``), each loaded or an error."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [ScenarioError(file, None, None, f"cannot read the file: {exc}")]
+    try:
+        data, lines = parse_yaml(text, file)
+    except ScenarioError as exc:
+        return [exc]
+    if data is None:
+        return [ScenarioError(file, 1, None, "the file is empty; write a scenario mapping (name, target, ...)")]
+    if not isinstance(data, dict):
+        return [ScenarioError(file, 1, None,
+                              f"the top level must be a mapping (name: ..., target: ...), got {type(data).__name__}")]
+    if "scenarios" in data:
+        extra = sorted(set(data) - {"scenarios"})
+        if extra:
+            return [ScenarioError(file, line_of(lines, (extra[0],)), extra[0],
+                                  "a file with 'scenarios:' holds only that list; move this key into a scenario")]
+        items = data["scenarios"]
+        if not isinstance(items, list) or not items:
+            return [ScenarioError(file, line_of(lines, ("scenarios",)), "scenarios",
+                                  "must be a non-empty list of scenario mappings")]
+        entries: list[tuple[Loc, Any]] = [(("scenarios", i), item) for i, item in enumerate(items)]
+    else:
+        entries = [((), data)]
+    out: list[LoadResult] = []
+    for i, (prefix, raw) in enumerate(entries):
+        name = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else None
+        if not isinstance(raw, dict):
+            out.append(ScenarioError(file, line_of(lines, prefix), format_loc(prefix) or None,
+                                     f"a scenario must be a mapping, got {type(raw).__name__}"))
+            continue
+        try:
+            spec = Scenario.model_validate(raw)
+        except ValidationError as exc:
+            out.append(validation_error(exc, file, prefix, lines, name))
+            continue
+        out.append(LoadedScenario(spec, file, prefix, lines, i))
+    return out
+
+
+def discover(paths: Iterable[str | Path]) -> Iterator[Path | ScenarioError]:
+    """Scenario files under ``paths`` (files as given; folders searched for *.race.yaml)."""
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = sorted({f for pat in PATTERNS for f in path.rglob(pat) if f.is_file()})
+            if not found:
+                yield ScenarioError(path, None, None, f"no scenario files ({', '.join(PATTERNS)}) in this folder")
+            yield from found
+        elif path.is_file():
+            yield path
+        else:
+            yield ScenarioError(path, None, None, "no such file or folder; check the path")
+
+
+def load_paths(paths: Iterable[str | Path]) -> list[LoadResult]:
+    """Load every scenario under ``paths``; a second scenario with a taken name becomes an error."""
+    out: list[LoadResult] = []
+    for item in discover(paths):
+        if isinstance(item, ScenarioError):
+            out.append(item)
+        else:
+            out.extend(load_file(item))
+    return check_unique(out)
+
+
+def check_unique(results: list[LoadResult]) -> list[LoadResult]:
+    first: dict[str, LoadedScenario] = {}
+    out: list[LoadResult] = []
+    for r in results:
+        if isinstance(r, LoadedScenario):
+            prev = first.get(r.name)
+            if prev is not None:
+                out.append(r.error(("name",), f"duplicate scenario name {r.name!r} (already used at "
+                                              f"{prev.where}); names must be unique in a run"))
+                continue
+            first[r.name] = r
+        out.append(r)
+    return out

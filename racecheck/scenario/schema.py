@@ -1,0 +1,434 @@
+"""The scenario schema: what a ``*.race.yaml`` file may say, validated by pydantic.
+
+Every model forbids unknown keys (the loader turns them into "did you mean" messages).
+Faults and invariants are one-key mappings (``- crash: {at: spawn:after}``); a bare
+string is a shorthand (``- no_exceptions``, ``- exactly_once: spawn``).
+``docs/scenario.schema.json`` is generated from these models by :func:`json_schema`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+
+from ..errors import ConfigError
+from ..faults import validate_glob
+
+MODES = ("threads", "processes", "asyncio")
+STRATEGIES = ("stress", "random", "pct", "dfs", "hypothesis")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _import_path(value: str, what: str) -> str:
+    mod, sep, attr = value.partition(":")
+    if not sep or not mod.strip() or not attr.strip() or " " in value:
+        raise ValueError(f"{what} {value!r} must look like 'package.module:function'")
+    return value
+
+
+def _check_glob(value: str) -> str:
+    try:
+        validate_glob(value, "fault")
+    except ConfigError as exc:
+        raise ValueError(str(exc).removeprefix("fault: ")) from None
+    return value
+
+
+# -- spies --------------------------------------------------------------------------------
+class SpySpec(_Strict):
+    """Spy on a function: each call becomes an effect named ``name`` (default: the function's name)."""
+
+    target: str = Field(description="'package.module:function' to patch for the run")
+    key: str | None = Field(None, description="comma-separated argument names giving the effect's key")
+    name: str | None = Field(None, description="effect name (default: the function name)")
+    section: bool = Field(False, description="also treat each call as a critical section")
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, v: str) -> str:
+        return _import_path(v, "spy target")
+
+
+# -- faults -------------------------------------------------------------------------------
+class _FaultBase(_Strict):
+    at: str = Field(description="glob over point labels, e.g. 'spawn:after' or 'sql:UPDATE*'")
+    worker: int | list[int] | None = Field(None, description="worker id(s) it fires in (default: all)")
+    nth: int = Field(1, ge=1, description="fire on the nth matching occurrence per worker")
+    every: bool = Field(False, description="fire on every matching occurrence")
+    p: float | None = Field(None, ge=0.0, le=1.0, description="fire with this seeded probability")
+    after: bool = Field(False, description="fire after the call/statement completed")
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v: str) -> str:
+        return _check_glob(v)
+
+
+class CrashFault(_FaultBase):
+    pass
+
+
+class DbErrorFault(_FaultBase):
+    at: str = "sql:*"
+    error: str = "OperationalError"
+    after_commit: bool = False
+    message: str | None = None
+
+
+class RedisErrorFault(_FaultBase):
+    at: str = "redis:*"
+    error: str = "ConnectionError"
+    message: str | None = None
+
+
+class ErrorFault(_FaultBase):
+    error: str = "RuntimeError"
+    message: str | None = None
+
+
+class BackendDownFault(_FaultBase):
+    backend: Literal["postgres", "redis"] = "redis"
+    how: Literal["kill", "stop"] = "kill"
+    duration: float = Field(0.0, ge=0.0)
+
+
+class DelayFault(_FaultBase):
+    seconds: float = Field(ge=0.0)
+
+
+class ClockFault(_FaultBase):
+    shift: float
+
+
+class ScrubEnvFault(_Strict):
+    names: list[str] = Field(default_factory=list)
+    set: dict[str, str] = Field(default_factory=dict)
+    when: Literal["start", "after_import", "before_trigger", "point"] = "before_trigger"
+    at: str = "*"
+    worker: int | list[int] | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v: str) -> str:
+        return _check_glob(v)
+
+
+FAULT_KINDS = ("crash", "db_error", "redis_error", "error", "backend_down", "delay", "clock", "scrub_env")
+
+
+def _one_key(item: Any) -> Any:
+    """A bare string item (``- no_exceptions``) is the one-key mapping ``{no_exceptions: None}``."""
+    return {item: None} if isinstance(item, str) else item
+
+
+def _exactly_one(model: BaseModel, kinds: tuple[str, ...], what: str) -> None:
+    given = [k for k in kinds if getattr(model, k) is not None]
+    if len(given) != 1:
+        raise ValueError(
+            f"each {what} is a one-key mapping such as '- {kinds[0]}: ...'; got "
+            + (", ".join(given) if given else "none") + f" (kinds: {', '.join(kinds)})")
+
+
+class FaultItem(_Strict):
+    """One fault: a one-key mapping from the fault kind to its options (a string means ``at``)."""
+
+    crash: CrashFault | None = None
+    db_error: DbErrorFault | None = None
+    redis_error: RedisErrorFault | None = None
+    error: ErrorFault | None = None
+    backend_down: BackendDownFault | None = None
+    delay: DelayFault | None = None
+    clock: ClockFault | None = None
+    scrub_env: ScrubEnvFault | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shape(cls, data: Any) -> Any:
+        data = _one_key(data)
+        if isinstance(data, dict):
+            data = {k: ({} if v is None else {"at": v} if isinstance(v, str) and k != "scrub_env"
+                        else {"names": [v]} if isinstance(v, str) else v) for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _one(self) -> FaultItem:
+        _exactly_one(self, FAULT_KINDS, "fault")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in FAULT_KINDS if getattr(self, k) is not None)
+
+    @property
+    def spec(self) -> BaseModel:
+        return getattr(self, self.kind)  # type: ignore[no-any-return]
+
+
+# -- invariants ---------------------------------------------------------------------------
+class CountInvariant(_Strict):
+    effect: str
+    keys: list[Any] | None = None
+    indeterminate: Literal["report", "ignore"] = "report"
+
+
+class MutualExclusionInvariant(_Strict):
+    section: str
+
+
+class NoExceptionsInvariant(_Strict):
+    allow: list[str] = Field(default_factory=list)
+
+
+class FencingInvariant(_Strict):
+    effect: str
+    token: str = "token"
+
+
+class FailClosedInvariant(_Strict):
+    effect: str | None = None
+
+
+class SqlInvariant(_Strict):
+    sql: str = Field(description="query run on the postgres backend after each trial (and recovery)")
+    describe: str = ""
+
+
+class SqlCountInvariant(_Strict):
+    sql: str = Field(description="query whose number of returned rows is checked")
+    equals: int | None = Field(None, ge=0)
+    at_least: int | None = Field(None, ge=0)
+    at_most: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _bound(self) -> SqlCountInvariant:
+        if self.equals is None and self.at_least is None and self.at_most is None:
+            raise ValueError("give at least one of equals, at_least, at_most")
+        return self
+
+
+class RedisKeysInvariant(_Strict):
+    pattern: str
+    count: int | None = Field(None, ge=0)
+    at_least: int | None = Field(None, ge=0)
+    at_most: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _bound(self) -> RedisKeysInvariant:
+        if self.count is None and self.at_least is None and self.at_most is None:
+            raise ValueError("give at least one of count, at_least, at_most")
+        return self
+
+
+class CustomInvariant(_Strict):
+    check: str = Field(description="'package.module:function' taking the trial's History")
+    name: str | None = None
+
+    @field_validator("check")
+    @classmethod
+    def _check(cls, v: str) -> str:
+        return _import_path(v, "custom check")
+
+
+INVARIANT_KINDS = ("exactly_once", "at_most_once", "at_least_once", "mutual_exclusion", "no_exceptions",
+                   "fencing", "fail_closed", "no_stuck", "rows_unique", "sql_count", "redis_keys", "custom")
+# The field a bare string fills in, per kind.
+_SHORTHAND = {"exactly_once": "effect", "at_most_once": "effect", "at_least_once": "effect",
+              "mutual_exclusion": "section", "fencing": "effect", "fail_closed": "effect",
+              "no_stuck": "sql", "rows_unique": "sql", "custom": "check", "redis_keys": "pattern"}
+
+
+class InvariantItem(_Strict):
+    """One invariant: a one-key mapping from its kind to options; a bare string fills the main option."""
+
+    exactly_once: CountInvariant | None = None
+    at_most_once: CountInvariant | None = None
+    at_least_once: CountInvariant | None = None
+    mutual_exclusion: MutualExclusionInvariant | None = None
+    no_exceptions: NoExceptionsInvariant | None = None
+    fencing: FencingInvariant | None = None
+    fail_closed: FailClosedInvariant | None = None
+    no_stuck: SqlInvariant | None = None
+    rows_unique: SqlInvariant | None = None
+    sql_count: SqlCountInvariant | None = None
+    redis_keys: RedisKeysInvariant | None = None
+    custom: CustomInvariant | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shape(cls, data: Any) -> Any:
+        data = _one_key(data)
+        if isinstance(data, dict):
+            out = {}
+            for k, v in data.items():
+                if v is None:
+                    v = {}
+                elif isinstance(v, str) and k in _SHORTHAND:
+                    v = {_SHORTHAND[k]: v}
+                out[k] = v
+            data = out
+        return data
+
+    @model_validator(mode="after")
+    def _one(self) -> InvariantItem:
+        _exactly_one(self, INVARIANT_KINDS, "invariant")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in INVARIANT_KINDS if getattr(self, k) is not None)
+
+    @property
+    def spec(self) -> BaseModel:
+        return getattr(self, self.kind)  # type: ignore[no-any-return]
+
+
+# -- backends and triggers ----------------------------------------------------------------
+class PostgresSpec(_Strict):
+    schema_sql: str | None = Field(None, alias="schema",
+                                   description="a .sql file (relative to the scenario) or inline SQL")
+    migrations: list[str] = Field(default_factory=list, description=".sql files applied after the schema, in order")
+    env: str = Field("DATABASE_URL", description="environment variable the URL is passed in")
+    url_kwarg: str | None = Field(None, description="also pass the URL as this keyword argument")
+
+
+class RedisSpec(_Strict):
+    env: str = Field("REDIS_URL", description="environment variable the URL is passed in")
+    url_kwarg: str | None = Field(None, description="also pass the URL as this keyword argument")
+
+
+class BackendsSpec(_Strict):
+    postgres: PostgresSpec | None = None
+    redis: RedisSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: ({} if v is None else v) for k, v in data.items()}
+        return data
+
+
+class HttpTriggerSpec(_Strict):
+    url: str = Field(description="absolute http(s) URL; '{worker}' is replaced by the worker id")
+    method: str = "POST"
+    body: str | None = None
+    json_body: Any = Field(None, alias="json", description="a JSON body (instead of body)")
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: float = Field(10.0, gt=0)
+    ok: list[int] | None = Field(None, description="accepted statuses (default: anything below 500)")
+
+
+class CommandTriggerSpec(_Strict):
+    argv: list[str] = Field(min_length=1)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+
+
+class TriggerSpec(_Strict):
+    """A non-Python trigger: an HTTP request or a command (built by racecheck.external)."""
+
+    http: HttpTriggerSpec | None = None
+    command: CommandTriggerSpec | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> TriggerSpec:
+        _exactly_one(self, ("http", "command"), "trigger")
+        return self
+
+
+class SinkFaultSpec(_Strict):
+    path: str = "*"
+    key: str | None = None
+    calls: list[int] = Field(default_factory=list)
+    delay: float = Field(0.0, ge=0.0)
+    status: int | None = Field(None, ge=100, le=599)
+    hang: bool = False
+    ambiguous: bool = False
+
+
+class EffectSinkSpec(_Strict):
+    """A loopback HTTP server standing in for a side effect of a non-Python system."""
+
+    env: str = Field(description="environment variable that hands the sink's URL to the system")
+    effect: str | None = Field(None, description="effect name (default: the first path segment)")
+    key: str = Field("path", description="path | path:<i> | body | body:<field> | query:<name> | header:<name>")
+    faults: list[SinkFaultSpec] = Field(default_factory=list)
+
+
+# -- the scenario -------------------------------------------------------------------------
+class Scenario(_Strict):
+    """One race: N triggers of a target, repeated for trials, checked by invariants."""
+
+    name: str = Field(min_length=1, description="unique within a run; shown in reports")
+    description: str = ""
+    target: str | None = Field(None, description="'package.module:function' run by every worker")
+    trigger: TriggerSpec | None = Field(None, description="a non-Python trigger instead of target")
+    args: list[Any] = Field(default_factory=list, description="positional arguments for every worker")
+    kwargs: dict[str, Any] = Field(default_factory=dict, description="keyword arguments for every worker")
+    worker_args: list[list[Any]] | None = Field(
+        None, description="positional arguments per worker (worker i gets item i modulo the length)")
+    n: int = Field(8, ge=1, description="number of simultaneous triggers")
+    mode: Literal["threads", "processes", "asyncio"] = "threads"
+    trials: int = Field(50, ge=1)
+    thorough_trials: int | None = Field(None, ge=1, description="trials under --profile thorough (default 10x)")
+    strategy: Literal["stress", "random", "pct", "dfs", "hypothesis"] = "stress"
+    seed: int | None = None
+    timeout: float = Field(30.0, gt=0, description="seconds a trial may take before it is a hang")
+    stop_on_failure: bool = True
+    depth: int | None = Field(None, ge=1, description="pct bug depth")
+    max_preemptions: int | None = Field(None, ge=0, description="dfs preemption bound")
+    setup: str | None = Field(None, description="'module:function' called before each trial")
+    recover: str | None = Field(None, description="'module:function': the recovery step after each trial")
+    spies: list[SpySpec] = Field(default_factory=list)
+    effect_sink: EffectSinkSpec | None = None
+    faults: list[FaultItem] = Field(default_factory=list)
+    invariants: list[InvariantItem] | None = Field(None, description="default: no_exceptions")
+    backends: BackendsSpec | None = None
+    expect: Literal["pass", "violation"] = Field(
+        "pass", description="'violation': the scenario passes only if a violation is found (a known bug)")
+    expect_invariant: str | None = Field(None, description="with expect: violation, the invariant that must break")
+
+    @field_validator("target", "setup", "recover")
+    @classmethod
+    def _paths(cls, v: str | None, info: Any) -> str | None:
+        return None if v is None else _import_path(v, info.field_name)
+
+    @field_validator("strategy")
+    @classmethod
+    def _strategy(cls, v: str, info: Any) -> str:
+        if info.data.get("mode") == "asyncio" and v != "stress":
+            raise ValueError(f"strategy {v!r} controls threads and processes; asyncio runs only with 'stress'")
+        return v
+
+    @field_validator("expect_invariant")
+    @classmethod
+    def _expect_inv(cls, v: str | None, info: Any) -> str | None:
+        if v is not None and info.data.get("expect") != "violation":
+            raise ValueError("expect_invariant needs 'expect: violation'")
+        return v
+
+    @model_validator(mode="after")
+    def _target_or_trigger(self) -> Scenario:
+        if (self.target is None) == (self.trigger is None):
+            raise ValueError("give exactly one of 'target' (a 'module:function') or 'trigger' (http or command)")
+        if self.mode == "processes" and self.trigger is not None:
+            raise ValueError("mode 'processes' needs a Python 'target'; run http/command triggers in threads")
+        return self
+
+
+class ScenarioList(_Strict):
+    """A file holding several scenarios."""
+
+    scenarios: list[Scenario] = Field(min_length=1)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file (one scenario, or ``scenarios: [...]``)."""
+    schema = TypeAdapter(Scenario | ScenarioList).json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "racecheck scenario file"
+    return schema
