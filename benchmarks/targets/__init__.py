@@ -1,0 +1,1 @@
+"""Targets the benchmarks run: small systems with a known race and their fixed twins."""
