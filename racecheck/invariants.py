@@ -288,8 +288,9 @@ FAILURE_ACTIONS = ("db_error", "redis_error", "backend_down", "error")
 class FailClosed:
     """A trigger whose backend call failed did no effect and surfaced the failure (raised or logged at ERROR).
 
-    A worker counts as failed when an injected backend fault fired in it, or when
-    ``failed`` (a callable over the worker's events) says so.
+    A worker counts as failed when an injected backend fault fired in it, when one of its
+    statements/commands raised a connection-level error (the drivers mark it
+    ``backend_failed``), or when ``failed`` (a callable over the worker's events) says so.
     """
 
     name = "fail_closed"
@@ -304,7 +305,8 @@ class FailClosed:
             if w < 0:
                 continue
             evs = trial.history.filter(worker=w)
-            faulted = any(e.kind == h.FAULT and e.name in FAILURE_ACTIONS for e in evs)
+            faulted = any(e.kind == h.FAULT and e.name in FAILURE_ACTIONS for e in evs) or any(
+                e.kind in (h.SQL, h.REDIS) and e.payload.get("backend_failed") for e in evs)
             if self.failed is not None:
                 faulted = faulted or self.failed(evs)
             if not faulted:

@@ -1,14 +1,25 @@
-"""redis-py instrumentation (sync and asyncio): each command is a point named ``redis:<COMMAND args>``."""
+"""redis-py instrumentation (sync and asyncio): each command is a point named ``redis:<COMMAND args>``.
+
+Covered: ``Redis.execute_command`` (every command method goes through it), pipelines
+(``redis:PIPELINE <cmd>; <cmd>``, one point when they are sent) and commands a
+pipeline runs at once while WATCHing. A command that raised is recorded again with
+``error=<type>`` (``fail_closed`` reads it). A worker's crash disconnects the clients
+only that worker used; a client shared by several workers is left alone.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable
 from typing import Any
 
 from .. import _runtime
 from .. import history as h
-from . import one_line
+from . import one_line, record_failure
+
+_SHARED = -10**9  # owner marker of a client more than one worker used
+_tasks: set[asyncio.Task[Any]] = set()
 
 
 def _text(args: tuple[Any, ...]) -> str:
@@ -22,16 +33,47 @@ def _text(args: tuple[Any, ...]) -> str:
     return one_line(" ".join(parts), 200)
 
 
+def _disconnect(client: Any, rt: _runtime.Runtime, worker: int | None) -> None:
+    owner = getattr(client, "_racecheck_owner", None)
+    if owner is None or owner[0] is not rt or owner[1] != worker:
+        return  # shared with other workers since: severing it would hit them too
+    pool = getattr(client, "connection_pool", None)
+    if pool is None:
+        return
+    result = pool.disconnect()
+    if asyncio.iscoroutine(result):
+        try:
+            task = asyncio.get_running_loop().create_task(result)
+        except RuntimeError:
+            result.close()
+            return
+        _tasks.add(task)
+        task.add_done_callback(_tasks.discard)
+
+
 def _register(rt: _runtime.Runtime, client: Any) -> None:
-    if getattr(client, "_racecheck_registered", None) is rt:
+    worker = _runtime.current_worker()
+    owner = getattr(client, "_racecheck_owner", None)
+    if owner is not None and owner[0] is rt:
+        if owner[1] not in (worker, _SHARED):
+            client._racecheck_owner = (rt, _SHARED)
         return
     try:
-        client._racecheck_registered = rt
+        client._racecheck_owner = (rt, worker)
     except AttributeError:
         return
-    pool = getattr(client, "connection_pool", None)
-    if pool is not None:
-        rt.register_resource(pool.disconnect)
+    rt.register_resource(functools.partial(_disconnect, client, rt, worker))
+
+
+def _in_run() -> _runtime.Runtime | None:
+    rt = _runtime.active()
+    if rt is None or _runtime.current_worker() is None:
+        return None
+    return rt
+
+
+def _pipeline_text(pipe: Any) -> str:
+    return "PIPELINE " + "; ".join(_text(tuple(c[0])) for c in getattr(pipe, "command_stack", []))
 
 
 def install() -> Callable[[], None]:
@@ -48,57 +90,56 @@ def install() -> Callable[[], None]:
         saved.append((cls, name, original))
         setattr(cls, name, make(original))
 
-    def sync_cmd(original: Any) -> Any:
+    def sync_cmd(original: Any, describe: Callable[[Any, tuple[Any, ...]], str]) -> Any:
         @functools.wraps(original)
-        def execute_command(self: Any, *args: Any, **options: Any) -> Any:
-            rt = _runtime.active()
-            if rt is None or _runtime.current_worker() is None:
+        def wrapper(self: Any, *args: Any, **options: Any) -> Any:
+            rt = _in_run()
+            if rt is None:
                 return original(self, *args, **options)
             _register(rt, self)
-            text = _text(args)
+            text = describe(self, args)
             label = "redis:" + text
             rt.at_point(label, h.REDIS, command=text)
-            result = original(self, *args, **options)
+            try:
+                result = original(self, *args, **options)
+            except Exception as exc:
+                record_failure(rt, h.REDIS, label, "command", text, exc)
+                raise
             rt.after_point(label)
             return result
 
-        return execute_command
+        return wrapper
 
-    def async_cmd(original: Any) -> Any:
+    def async_cmd(original: Any, describe: Callable[[Any, tuple[Any, ...]], str]) -> Any:
         @functools.wraps(original)
-        async def execute_command(self: Any, *args: Any, **options: Any) -> Any:
-            rt = _runtime.active()
-            if rt is None or _runtime.current_worker() is None:
+        async def wrapper(self: Any, *args: Any, **options: Any) -> Any:
+            rt = _in_run()
+            if rt is None:
                 return await original(self, *args, **options)
             _register(rt, self)
-            text = _text(args)
+            text = describe(self, args)
             label = "redis:" + text
             rt.at_point(label, h.REDIS, command=text)
-            result = await original(self, *args, **options)
+            try:
+                result = await original(self, *args, **options)
+            except Exception as exc:
+                record_failure(rt, h.REDIS, label, "command", text, exc)
+                raise
             rt.after_point(label)
             return result
 
-        return execute_command
+        return wrapper
 
-    def sync_pipe(original: Any) -> Any:
-        @functools.wraps(original)
-        def execute(self: Any, *args: Any, **kwargs: Any) -> Any:
-            rt = _runtime.active()
-            if rt is None or _runtime.current_worker() is None:
-                return original(self, *args, **kwargs)
-            _register(rt, self)
-            cmds = "; ".join(_text(c[0]) for c in getattr(self, "command_stack", []))
-            label = "redis:PIPELINE " + cmds
-            rt.at_point(label, h.REDIS, command="PIPELINE " + cmds)
-            result = original(self, *args, **kwargs)
-            rt.after_point(label)
-            return result
+    def command(_self: Any, args: tuple[Any, ...]) -> str:
+        return _text(args)
 
-        return execute
+    def pipeline(self: Any, _args: tuple[Any, ...]) -> str:
+        return _pipeline_text(self)
 
-    patch(redis.client.Redis, "execute_command", sync_cmd)
-    patch(redis.client.Pipeline, "execute", sync_pipe)
-    patch(redis.asyncio.client.Redis, "execute_command", async_cmd)
+    for mod, wrap in ((redis.client, sync_cmd), (redis.asyncio.client, async_cmd)):
+        patch(mod.Redis, "execute_command", lambda o, w=wrap: w(o, command))
+        patch(mod.Pipeline, "immediate_execute_command", lambda o, w=wrap: w(o, command))
+        patch(mod.Pipeline, "execute", lambda o, w=wrap: w(o, pipeline))
 
     def undo() -> None:
         for cls, name, original in reversed(saved):

@@ -1,0 +1,40 @@
+"""Triggers for crash semantics: open transactions, finally blocks, spied effects."""
+
+from __future__ import annotations
+
+import atexit
+import os
+
+import psycopg
+
+import racecheck
+
+SCHEMA = "CREATE TABLE marks (worker int PRIMARY KEY);"
+
+
+def insert_then_commit(url: str, worker: int) -> None:
+    """Insert in an open transaction, reach ``before_commit``, then commit."""
+    conn = psycopg.connect(url)
+    try:
+        conn.execute("INSERT INTO marks (worker) VALUES (%s)", (worker,))
+        racecheck.point("before_commit")
+        conn.commit()
+        racecheck.point("after_commit")
+    finally:
+        conn.close()
+
+
+def spawn(job: str) -> str:
+    """The side effect (spied in tests)."""
+    racecheck.point("spawn:inside")
+    return f"spawned {job}"
+
+
+def spawn_then_record(job: str, marker_dir: str) -> None:
+    """Spawn, then reach ``recorded``; a finally block and an atexit hook leave marker files."""
+    atexit.register(lambda: open(os.path.join(marker_dir, f"atexit-{os.getpid()}"), "w").close())
+    try:
+        spawn(job)
+        racecheck.point("recorded")
+    finally:
+        open(os.path.join(marker_dir, f"finally-{os.getpid()}"), "w").close()
