@@ -166,3 +166,8 @@ try:  # Backend fixtures live at the edge; they import their drivers lazily.
     from .backends.pytest_fixtures import *  # noqa: F403,E402
 except ImportError:  # pragma: no cover - while the backends package is absent
     pass
+
+try:  # *.race.yaml files are collected as tests; yaml and pydantic load only when one is found.
+    from .scenario.pytest_collect import pytest_collect_file  # noqa: F401,E402
+except ImportError:  # pragma: no cover - while the scenario package is absent
+    pass

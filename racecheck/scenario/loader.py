@@ -214,17 +214,19 @@ def _short(value: Any) -> str:
 
 def explain(err: dict[str, Any]) -> tuple[Loc, str]:
     """Turn one pydantic error into (clean loc, one-sentence message)."""
-    loc, _ = _clean(tuple(err["loc"]))
+    raw = tuple(err["loc"])
     typ = err["type"]
     msg = str(err["msg"])
-    if typ == "extra_forbidden":
-        key = str(loc[-1]) if loc else "?"
-        _, parent = _clean(loc[:-1])
+    if typ == "extra_forbidden" and raw:
+        loc, parent = _clean(raw[:-1])
+        key = str(raw[-1])
+        loc = loc + (key,)
         allowed = _keys_of(parent)
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         if close:
             return loc, f"unknown key {key!r}; did you mean {close[0]!r}?"
         return loc, f"unknown key {key!r}; allowed keys: {', '.join(allowed)}"
+    loc, _ = _clean(raw)
     if typ == "missing":
         return loc, f"required field {str(loc[-1]) if loc else ''!r} is missing; add it"
     if typ in ("value_error", "assertion_error"):
@@ -267,7 +269,7 @@ def load_file(path: str | Path) -> list[LoadResult]:
     if data is None:
         return [ScenarioError(file, 1, None, "the file is empty; write a scenario mapping (name, target, ...)")]
     if not isinstance(data, dict):
-        return [ScenarioError(file, 1, None,
+        return [ScenarioError(file, line_of(lines, ()), None,
                               f"the top level must be a mapping (name: ..., target: ...), got {type(data).__name__}")]
     if "scenarios" in data:
         extra = sorted(set(data) - {"scenarios"})

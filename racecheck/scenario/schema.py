@@ -365,8 +365,9 @@ class Scenario(_Strict):
 
     name: str = Field(min_length=1, description="unique within a run; shown in reports")
     description: str = ""
-    target: str | None = Field(None, description="'package.module:function' run by every worker")
     trigger: TriggerSpec | None = Field(None, description="a non-Python trigger instead of target")
+    target: str | None = Field(None, validate_default=True,
+                               description="'package.module:function' run by every worker")
     args: list[Any] = Field(default_factory=list, description="positional arguments for every worker")
     kwargs: dict[str, Any] = Field(default_factory=dict, description="keyword arguments for every worker")
     worker_args: list[list[Any]] | None = Field(
@@ -392,7 +393,18 @@ class Scenario(_Strict):
         "pass", description="'violation': the scenario passes only if a violation is found (a known bug)")
     expect_invariant: str | None = Field(None, description="with expect: violation, the invariant that must break")
 
-    @field_validator("target", "setup", "recover")
+    @field_validator("target")
+    @classmethod
+    def _target(cls, v: str | None, info: Any) -> str | None:
+        has_trigger = info.data.get("trigger") is not None
+        if (v is None) != has_trigger:
+            if "trigger" not in info.data:  # the trigger itself failed validation: reported there
+                return v
+            raise ValueError("give exactly one of 'target' (a 'package.module:function') or 'trigger' "
+                             "(http or command)")
+        return None if v is None else _import_path(v, "target")
+
+    @field_validator("setup", "recover")
     @classmethod
     def _paths(cls, v: str | None, info: Any) -> str | None:
         return None if v is None else _import_path(v, info.field_name)
@@ -411,13 +423,12 @@ class Scenario(_Strict):
             raise ValueError("expect_invariant needs 'expect: violation'")
         return v
 
-    @model_validator(mode="after")
-    def _target_or_trigger(self) -> Scenario:
-        if (self.target is None) == (self.trigger is None):
-            raise ValueError("give exactly one of 'target' (a 'module:function') or 'trigger' (http or command)")
-        if self.mode == "processes" and self.trigger is not None:
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, v: str, info: Any) -> str:
+        if v == "processes" and info.data.get("trigger") is not None:
             raise ValueError("mode 'processes' needs a Python 'target'; run http/command triggers in threads")
-        return self
+        return v
 
 
 class ScenarioList(_Strict):
