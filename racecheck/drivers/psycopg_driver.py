@@ -57,7 +57,7 @@ def _register(rt: _runtime.Runtime, conn: Any) -> None:
     worker = _runtime.current_worker()
     reg = getattr(conn, "_racecheck_registered", None)
     if reg is None or reg[0] is not rt:
-        reg = (rt, set())
+        reg = (rt, set[int | None]())
         try:
             conn._racecheck_registered = reg
         except AttributeError:

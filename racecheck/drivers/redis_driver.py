@@ -136,10 +136,12 @@ def install() -> Callable[[], None]:
     def pipeline(self: Any, _args: tuple[Any, ...]) -> str:
         return _pipeline_text(self)
 
-    for mod, wrap in ((redis.client, sync_cmd), (redis.asyncio.client, async_cmd)):
-        patch(mod.Redis, "execute_command", lambda o, w=wrap: w(o, command))
-        patch(mod.Pipeline, "immediate_execute_command", lambda o, w=wrap: w(o, command))
-        patch(mod.Pipeline, "execute", lambda o, w=wrap: w(o, pipeline))
+    wrappers: tuple[tuple[Any, Callable[..., Any]], ...] = (
+        (redis.client, sync_cmd), (redis.asyncio.client, async_cmd))
+    for mod, wrap in wrappers:
+        patch(mod.Redis, "execute_command", functools.partial(wrap, describe=command))
+        patch(mod.Pipeline, "immediate_execute_command", functools.partial(wrap, describe=command))
+        patch(mod.Pipeline, "execute", functools.partial(wrap, describe=pipeline))
 
     def undo() -> None:
         for cls, name, original in reversed(saved):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import racecheck
-from racecheck import history as h
 from faults.targets import ambiguous, commits
+from racecheck import history as h
 
 AT = "sql:INSERT INTO t*"
 

@@ -7,8 +7,8 @@ import redis
 import redis.asyncio
 
 import racecheck
-from racecheck import history as h
 from faults.targets import drivers
+from racecheck import history as h
 
 
 def _texts(result: racecheck.RunResult, kind: str, field: str) -> list[str]:
