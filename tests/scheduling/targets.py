@@ -61,6 +61,8 @@ def redis_check_then_act(key: str = "run:k") -> str:
 
 PG_ENV = "RACECHECK_TEST_PG_URL"
 TABLE_SQL = "CREATE TABLE IF NOT EXISTS runs (worker_id text, sha text, run_id serial)"
+TABLE_U_SQL = ("CREATE TABLE IF NOT EXISTS runs_u (worker_id text, sha text, run_id serial, "
+               "UNIQUE (worker_id, sha))")
 
 
 def pg_dispatch(worker_id: str = "w1", sha: str = "abc") -> str:
@@ -77,12 +79,26 @@ def pg_dispatch(worker_id: str = "w1", sha: str = "abc") -> str:
     return "created"
 
 
+def pg_dispatch_fixed(worker_id: str = "w1", sha: str = "abc") -> str:
+    """Correct: claim with INSERT ... ON CONFLICT DO NOTHING on a unique key; only the winner spawns."""
+    import psycopg
+
+    with psycopg.connect(os.environ[PG_ENV], autocommit=True) as conn:
+        row = conn.execute("INSERT INTO runs_u (worker_id, sha) VALUES (%s, %s) "
+                           "ON CONFLICT (worker_id, sha) DO NOTHING RETURNING run_id", (worker_id, sha)).fetchone()
+        if row is None:
+            return "existing"
+        racecheck.effect("spawn", key=(worker_id, sha))
+    return "created"
+
+
 def pg_reset() -> None:
     import psycopg
 
     with psycopg.connect(os.environ[PG_ENV], autocommit=True) as conn:
         conn.execute(TABLE_SQL)
-        conn.execute("TRUNCATE runs")
+        conn.execute(TABLE_U_SQL)
+        conn.execute("TRUNCATE runs, runs_u")
 
 
 # -- files (process mode) -----------------------------------------------------------------------
