@@ -42,6 +42,9 @@ if (!VARIANTS.has(DEFAULT_VARIANT)) {
 }
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+// An idle client whose connection the server closed (e.g. the test recreated the database)
+// is dropped by the pool; without this handler the 'error' event would kill the process.
+pool.on('error', (err) => console.error(`idle database client dropped: ${err.message}`));
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS code_reviews (

@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import _runtime
 from ..errors import ConfigError
-from .http import expand
+from .http import expand, expand_env
 
 COMMAND = "command"  # event kind of one finished process
 EXCERPT = 500
@@ -73,14 +73,14 @@ class CommandTrigger:
         return f"CommandTrigger({self.command!r})"
 
     def argv(self, worker: int | None) -> list[str]:
-        if isinstance(self.command, str):
+        if isinstance(self.command, str):  # the shell expands $VARS itself
             return ["/bin/sh", "-c", expand(self.command, worker)]
-        return [expand(a, worker) for a in self.command]
+        return [expand(expand_env(a, "command trigger argument"), worker) for a in self.command]
 
     def __call__(self) -> CommandResult:
         worker = _runtime.current_worker()
         env = dict(os.environ)
-        env.update({k: expand(v, worker) for k, v in self.env.items()})
+        env.update({k: expand(expand_env(v, "command trigger env"), worker) for k, v in self.env.items()})
         if worker is not None:
             env["RACECHECK_WORKER"] = str(worker)
         argv = self.argv(worker)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import http.client
 import json as jsonlib
+import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -43,6 +45,30 @@ def expand(text: str, worker: int | None) -> str:
     return text.replace("{worker}", "" if worker is None else str(worker))
 
 
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(text: str, what: str) -> str:
+    """Replace ``${NAME}`` with the environment variable NAME (e.g. a service URL the run started)."""
+
+    def sub(m: re.Match[str]) -> str:
+        value = os.environ.get(m.group(1))
+        if value is None:
+            raise ConfigError(f"{what} uses ${{{m.group(1)}}} but the environment variable {m.group(1)} is not set; "
+                              "set it, or start the service that provides it")
+        return value
+
+    return _ENV_REF.sub(sub, text)
+
+
+def _endpoint(url: str) -> tuple[str, str, int, str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"http trigger url {url!r} must be an absolute http:// or https:// URL")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, parts.hostname, port, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
 class HttpTrigger:
     """A callable target sending one HTTP request per worker; pass it to ``racecheck.run``.
 
@@ -53,9 +79,6 @@ class HttpTrigger:
     def __init__(self, url: str, method: str = "POST", body: str | None = None, json: Any = None,
                  headers: dict[str, str] | None = None, timeout: float = 10.0,
                  ok: tuple[int, ...] | list[int] | None = None) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"http trigger url {url!r} must be an absolute http:// or https:// URL")
         method = method.upper()
         if method not in METHODS:
             raise ConfigError(f"http trigger method {method!r} is not one of {', '.join(METHODS)}")
@@ -63,12 +86,10 @@ class HttpTrigger:
             raise ConfigError("http trigger takes 'body' or 'json', not both")
         if timeout <= 0:
             raise ConfigError(f"http trigger timeout must be > 0 seconds, got {timeout!r}")
+        if "${" not in url:
+            _endpoint(url)  # refuse a bad URL now; one naming ${VARS} is checked when the run has them
         self.url = url
         self.method = method
-        self.scheme = parts.scheme
-        self.host = parts.hostname
-        self.port = parts.port or (443 if parts.scheme == "https" else 80)
-        self.target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.body = jsonlib.dumps(json) if json is not None else body
         self.headers = dict(headers or {})
         if json is not None:
@@ -81,20 +102,21 @@ class HttpTrigger:
     def __repr__(self) -> str:
         return f"HttpTrigger({self.method} {self.url})"
 
-    def _connect(self) -> http.client.HTTPConnection:
-        cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-        conn = cls(self.host, self.port, timeout=self.timeout)
+    def _connect(self) -> tuple[http.client.HTTPConnection, str]:
+        scheme, host, port, target = _endpoint(expand_env(self.url, "http trigger url"))
+        cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+        conn = cls(host, port, timeout=self.timeout)
         conn.connect()
-        return conn
+        return conn, target
 
     def racecheck_prepare(self, worker: int) -> None:
         """Open this worker's connection before the barrier, so the requests leave together."""
         try:
-            conn = self._connect()
-        except OSError as exc:  # raised again after the barrier, where the runner records it
+            conn, target = self._connect()
+        except (OSError, ConfigError) as exc:  # raised again after the barrier, where the runner records it
             self._local.error = exc
             return
-        self._local.conn = conn
+        self._local.conn = (conn, target)
         rt = _runtime.active()
         if rt is not None:
             rt.register_resource(conn.close)  # a crashed worker's request is cut off
@@ -104,13 +126,13 @@ class HttpTrigger:
         error, self._local.error = getattr(self._local, "error", None), None
         if error is not None:
             raise error
-        conn = getattr(self._local, "conn", None) or self._connect()
+        conn, target = getattr(self._local, "conn", None) or self._connect()
         self._local.conn = None
-        target = expand(self.target, worker)
-        headers = {k: expand(v, worker) for k, v in self.headers.items()}
+        target = expand(target, worker)
+        headers = {k: expand(expand_env(v, "http trigger header"), worker) for k, v in self.headers.items()}
         if worker is not None:
             headers[WORKER_HEADER] = str(worker)
-        body = expand(self.body, worker).encode() if self.body is not None else None
+        body = expand(expand_env(self.body, "http trigger body"), worker).encode() if self.body is not None else None
         rt = _runtime.active()
         t0 = time.monotonic()
         try:

@@ -33,7 +33,7 @@ class SinkFault:
     """How the sink misbehaves for matching calls: answer late, with an error, or never.
 
     ``path`` is a glob over the request path; ``key`` a glob over the effect key; ``calls``
-    the 1-based call numbers (counted per trial, over matching calls) it applies to, all
+    the 1-based call numbers (counted per trial and its recovery step, over matching calls) it applies to, all
     when empty. ``ambiguous`` makes an error status still count as a done effect (the work
     happened, the acknowledgement was lost).
     """
@@ -182,8 +182,10 @@ class EffectSink:
     def _faults_for(self, path: str, key: str | None) -> list[SinkFault]:
         with self._lock:
             rt = _runtime.active()
-            if rt is not self._trial_rt:  # a new trial: call numbers restart
-                self._trial_rt = rt
+            # A trial and its recovery step share one fault injector (their runtimes differ).
+            trial = getattr(rt, "injector", None) or rt
+            if trial is not self._trial_rt:  # a new trial: call numbers restart
+                self._trial_rt = trial
                 self._matched.clear()
             out = []
             for i, f in enumerate(self.faults):
