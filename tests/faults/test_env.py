@@ -1,0 +1,62 @@
+"""scrub_env in process mode: when the scrub happens decides what import-time code sees (seed 002)."""
+
+from __future__ import annotations
+
+import pytest
+
+import racecheck
+from racecheck import history as h
+
+PROBE = "faults.targets.envprobe:trigger"
+
+
+@pytest.mark.parametrize(("when", "at_import", "at_trigger"), [
+    ("start", "None", "None"),
+    ("after_import", "here", "None"),
+    ("before_trigger", "here", "None"),
+])
+def test_scrub_is_seen_at_import_only_with_when_start(monkeypatch, when, at_import, at_trigger):
+    """A module reading os.environ at import sees the scrub only with when="start"; the trigger sees it in all three."""
+    monkeypatch.setenv("RACECHECK_PROBE_VAR", "here")
+    res = racecheck.run(PROBE, n=1, trials=1, mode="processes",
+                        faults=[racecheck.scrub_env(["RACECHECK_PROBE_VAR"], when=when)])
+    res.assert_ok()
+    hist = res.trials[0].history
+    assert [e.key for e in hist.filter(h.EFFECT, name="at_import")] == [at_import]
+    assert [e.key for e in hist.filter(h.EFFECT, name="at_trigger")] == [at_trigger]
+
+
+def test_scrub_can_change_a_variable(monkeypatch):
+    """scrub_env(set=...) changes a variable instead of removing it."""
+    monkeypatch.setenv("RACECHECK_PROBE_VAR", "here")
+    res = racecheck.run(PROBE, n=1, trials=1, mode="processes",
+                        faults=[racecheck.scrub_env(set={"RACECHECK_PROBE_VAR": "elsewhere"}, when="start")])
+    assert [e.key for e in res.trials[0].history.filter(h.EFFECT, name="at_import")] == ["elsewhere"]
+
+
+def _dedup_run(race_redis, monkeypatch, target: str) -> racecheck.RunResult:
+    monkeypatch.setenv("REDIS_URL", race_redis.url)
+    return racecheck.run(target, n=2, trials=2, mode="processes", args=("pr194:9ed484d",),
+                         setup=race_redis.reset,
+                         faults=[racecheck.scrub_env(["REDIS_URL"], when="after_import")],
+                         invariants=[racecheck.at_least_once("dispatch", keys=["pr194:9ed484d"]),
+                                     racecheck.at_most_once("dispatch"),
+                                     racecheck.fail_closed("dispatch")],
+                         stop_on_failure=True)
+
+
+def test_lazy_client_reading_scrubbed_url_silently_skips_work(race_redis, monkeypatch):
+    """Caught (seed 002 follow-up): every claim fails closed and is logged as a duplicate, so nothing is dispatched."""
+    res = _dedup_run(race_redis, monkeypatch, "faults.targets.dedup:trigger_lazy")
+    names = {v.invariant for v in res.violations}
+    assert names == {"at_least_once", "fail_closed"}
+    assert "swallowed" in str(res.violations)
+    failed = [e for e in res.first_failure.history.filter(h.REDIS) if e.payload.get("backend_failed")]
+    assert len(failed) == 2  # each worker's SET NX was refused by the unreachable default
+
+
+def test_url_captured_at_import_survives_the_scrub(race_redis, monkeypatch):
+    """Passes: the URL was read before the scrub, so exactly one worker claims and dispatches."""
+    res = _dedup_run(race_redis, monkeypatch, "faults.targets.dedup:trigger_captured")
+    res.assert_ok()
+    assert res.trials_run == 2
