@@ -8,6 +8,9 @@ import os
 import secrets
 import socket
 import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -58,6 +61,13 @@ class PostgresServer:
         self.databases: list[PostgresDB] = []
         self.closed = False
         self.major = self._major(version)
+        # pre-cloned spare databases per template, refilled by one background thread,
+        # so reset() is DROP + ALTER DATABASE RENAME (~20 ms) even when cloning is slow
+        self.spares_wanted = int(os.environ.get("RACECHECK_PG_SPARES", "1"))
+        self._spares: dict[str, list[str]] = {}
+        self._pending: dict[str, Future[None]] = {}
+        self._bg: ThreadPoolExecutor | None = None
+        self._bg_admin: Any = None
 
     @staticmethod
     def _major(version: str) -> int:
@@ -101,17 +111,141 @@ class PostgresServer:
             self._n += 1
             return f"{PREFIX}{self.token}_{self._n}{suffix}"
 
-    def _create_db(self, name: str, template: str) -> None:
-        strategy = " STRATEGY FILE_COPY" if self.major >= 15 else ""
-        self.admin(f"CREATE DATABASE {_ident(name)} TEMPLATE {_ident(template)}{strategy}")
+    def _create_db(self, name: str, template: str, run: Callable[[str], Any] | None = None) -> None:
+        run = run or self.admin
         with self._lock:
             self.created.add(name)
         if not self.owned:
+            session().add_foreign_db(self.admin_url, name)
+        run(f"CREATE DATABASE {_ident(name)} TEMPLATE {_ident(template)}")
+        if not self.owned:
             host = socket.gethostname()
             start = proc_starttime(os.getpid())
-            self.admin(f"COMMENT ON DATABASE {_ident(name)} IS "
-                       f"'racecheck owner={host}:{os.getpid()}:{start}'")
-            session().add_foreign_db(self.admin_url, name)
+            run(f"COMMENT ON DATABASE {_ident(name)} IS 'racecheck owner={host}:{os.getpid()}:{start}'")
+
+    # -- spare clones ----------------------------------------------------------
+    def _bg_run(self, sql: str) -> None:
+        import psycopg
+
+        if self._bg_admin is None or self._bg_admin.closed or self._bg_admin.broken:
+            self._bg_admin = psycopg.connect(self.admin_url, autocommit=True, connect_timeout=10)
+        self._bg_admin.execute(sql)
+
+    def _refill(self, template: str) -> None:
+        if self.spares_wanted <= 0 or self.closed:
+            return
+        with self._lock:
+            fut = self._pending.get(template)
+            if fut is not None and not fut.done():
+                return
+            if len(self._spares.get(template, [])) >= self.spares_wanted:
+                return
+        fut = self._executor().submit(self._make_spare, template)
+        with self._lock:
+            self._pending[template] = fut
+
+    def _make_spare(self, template: str) -> None:
+        while not self.closed:
+            with self._lock:
+                if len(self._spares.get(template, [])) >= self.spares_wanted:
+                    return
+            name = self._new_name("_spare")
+            try:
+                self._create_db(name, template, run=self._bg_run)
+            except Exception:
+                with self._lock:
+                    self.created.discard(name)
+                return
+            with self._lock:
+                self._spares.setdefault(template, []).append(name)
+
+    def clone(self, template: str, name: str | None = None) -> str:
+        """A fresh clone of ``template`` named ``name`` (a spare renamed when one is ready)."""
+        name = name or self._new_name()
+        with self._lock:
+            fut = self._pending.get(template)
+        if fut is not None and not self._spares.get(template):
+            with contextlib.suppress(Exception):
+                fut.result(timeout=30)  # the spare is on its way: faster than starting another clone
+        with self._lock:
+            pool = self._spares.get(template) or []
+            spare = pool.pop() if pool else None
+        if spare is not None:
+            try:
+                self.admin(f"ALTER DATABASE {_ident(spare)} RENAME TO {_ident(name)}")
+                with self._lock:
+                    self.created.discard(spare)
+                    self.created.add(name)
+                if not self.owned:
+                    session().remove_foreign_db(self.admin_url, spare)
+                    session().add_foreign_db(self.admin_url, name)
+            except Exception:
+                with contextlib.suppress(Exception):
+                    self._drop_db(spare)
+                spare = None
+        if spare is None:
+            self._create_db(name, template)
+        self._refill(template)
+        return name
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._bg is None:
+                self._bg = ThreadPoolExecutor(1, thread_name_prefix="racecheck-pg-spares")
+            return self._bg
+
+    def _bg_drop(self, name: str) -> None:
+        try:
+            self._bg_run(f"DROP DATABASE IF EXISTS {_ident(name)}"
+                         + (" WITH (FORCE)" if self.major >= 13 else ""))
+        except Exception:
+            return
+        with self._lock:
+            self.created.discard(name)
+        if not self.owned:
+            session().remove_foreign_db(self.admin_url, name)
+
+    def retire(self, name: str) -> None:
+        """Take database ``name`` out of the way at once (rename) and drop it in the background."""
+        import psycopg
+
+        if self.spares_wanted <= 0 or self.closed:
+            self._drop_db(name)
+            return
+        trash = self._new_name("_old")
+        with self._lock:
+            self.created.add(trash)
+        if not self.owned:
+            session().add_foreign_db(self.admin_url, trash)
+        for _ in range(500):
+            self.kill_connections(name)
+            try:
+                self.admin(f"ALTER DATABASE {_ident(name)} RENAME TO {_ident(trash)}")
+                break
+            except psycopg.errors.ObjectInUse:
+                time.sleep(0.002)  # terminated backends are still exiting
+            except psycopg.errors.InvalidCatalogName:
+                return  # already gone
+        else:
+            self._drop_db(name)
+            return
+        with self._lock:
+            self.created.discard(name)
+        if not self.owned:
+            session().remove_foreign_db(self.admin_url, name)
+        self._executor().submit(self._bg_drop, trash)
+
+    def _drop_spares(self, template: str) -> None:
+        with self._lock:
+            fut = self._pending.pop(template, None)
+        if fut is not None:
+            with contextlib.suppress(Exception):
+                fut.result(timeout=30)
+        with self._lock:
+            names = self._spares.pop(template, [])
+        for n in names:
+            with contextlib.suppress(Exception):
+                self._drop_db(n)
 
     def _drop_db(self, name: str) -> None:
         if self.major >= 13:
@@ -151,8 +285,7 @@ class PostgresServer:
                  schema_files: list[str] | tuple[str, ...] = ()) -> PostgresDB:
         """A fresh database cloned from a template holding ``schema`` (loaded once per server)."""
         tpl = self.template(schema, schema_files)
-        name = self._new_name()
-        self._create_db(name, tpl)
+        name = self.clone(tpl)
         db = PostgresDB(self, name, tpl, created=True)
         with self._lock:
             self.databases.append(db)
@@ -190,6 +323,13 @@ class PostgresServer:
         if self.closed:
             return
         self.closed = True
+        if self._bg is not None:
+            self._bg.shutdown(wait=True, cancel_futures=True)
+            self._bg = None
+        if self._bg_admin is not None:
+            with contextlib.suppress(Exception):
+                self._bg_admin.close()
+            self._bg_admin = None
         for db in list(self.databases):
             db._close_conn()
         if not self.owned:
@@ -320,8 +460,11 @@ class PostgresDB:
         self._check_reset_allowed()
         tpl = self.template or self.server.template()
         self._close_conn()
-        self.server._drop_db(self.dbname)
-        self.server._create_db(self.dbname, tpl)
+        if self.created:
+            self.server.retire(self.dbname)
+        else:
+            self.server._drop_db(self.dbname)
+        self.server.clone(tpl, self.dbname)
         self.template = tpl
         self.created = True
 
@@ -333,6 +476,7 @@ class PostgresDB:
         name = self.server._new_name("_snap")
         self.server._create_db(name, self.dbname)
         for old in self._snapshots:
+            self.server._drop_spares(old)
             with contextlib.suppress(Exception):
                 self.server._drop_db(old)
         self._snapshots = [name]
@@ -344,6 +488,8 @@ class PostgresDB:
         self._close_conn()
         if self.server.closed:
             return
+        for snap in self._snapshots:
+            self.server._drop_spares(snap)
         for name in ([self.dbname] if self.created else []) + self._snapshots:
             with contextlib.suppress(Exception):
                 self.server._drop_db(name)
