@@ -37,6 +37,8 @@ class Controller:
         self.steps: list[tuple[int, str]] = []
         self.blocked_marks = 0
         self._released_at = 0.0
+        self._acked = False
+        self.wake_timeout = 2.0  # a chosen thread that has not even woken after this is treated as blocked
         self._waiting_since = 0.0
         self._t0 = time.monotonic()
         self._watchdog = threading.Thread(target=self._watch, name="racecheck-controller", daemon=True)
@@ -55,6 +57,16 @@ class Controller:
             self._schedule(force=False)
             while self.current != worker and not self.free:
                 self.cv.wait()
+                if self.state[worker] == BLOCKED and self.current != worker:
+                    # Released, but marked blocked before this thread woke up (a loaded machine):
+                    # it never ran, so it is still waiting here; without this it is never chosen again.
+                    self.state[worker] = WAITING
+                    self._schedule(force=False)
+            if self.current == worker:
+                # The quantum starts when the chosen thread actually runs, not when it was
+                # chosen: on a loaded machine waking up can take longer than a step.
+                self._acked = True
+                self._released_at = time.monotonic()
             # current == worker: it runs now.
 
     def finish(self, worker: int) -> None:
@@ -107,6 +119,7 @@ class Controller:
         self.steps.append((choice, self.labels.get(choice, "")))
         self.step += 1
         self._released_at = time.monotonic()
+        self._acked = False
         self.cv.notify_all()
 
     def _watch(self) -> None:
@@ -117,7 +130,8 @@ class Controller:
                 now = time.monotonic()
                 if not self.started and now - self._t0 > self.start_timeout:
                     self._schedule(force=True)
-                elif self.current is not None and now - self._released_at > self.quantum:
+                elif self.current is not None and now - self._released_at > (
+                        self.quantum if self._acked else max(self.quantum, self.wake_timeout)):
                     # Released but silent: waiting on something (a lock) or just slow.
                     self.state[self.current] = BLOCKED
                     self.blocked_marks += 1
