@@ -12,43 +12,43 @@ from racecheck import history as h
 KEY = "pr1:abc"
 
 
-def _claim_run(race_redis, on_error: str, faults) -> racecheck.RunResult:
-    return racecheck.run(claims.redis_claim, n=2, trials=3, args=(race_redis.url, KEY, on_error),
-                         setup=race_redis.reset, faults=faults,
+def _claim_run(race_redis_real, on_error: str, faults) -> racecheck.RunResult:
+    return racecheck.run(claims.redis_claim, n=2, trials=3, args=(race_redis_real.url, KEY, on_error),
+                         setup=race_redis_real.reset, faults=faults,
                          invariants=[racecheck.fail_closed("spawn")])
 
 
 REDIS_DOWN = [racecheck.redis_error(at="redis:SET claim:*", error="ConnectionError", every=True)]
 
 
-def test_redis_error_swallowed_as_duplicate_is_caught(race_redis):
+def test_redis_error_swallowed_as_duplicate_is_caught(race_redis_real):
     """Caught: the claim's Redis error becomes a quiet "skipped as duplicate"."""
-    res = _claim_run(race_redis, "swallow", REDIS_DOWN)
+    res = _claim_run(race_redis_real, "swallow", REDIS_DOWN)
     res.assert_violation("fail_closed")
     assert "swallowed" in str(res.violations[0])
 
 
-def test_redis_error_failing_open_is_caught(race_redis):
+def test_redis_error_failing_open_is_caught(race_redis_real):
     """Caught: the claim failed, yet the trigger spawned anyway."""
-    res = _claim_run(race_redis, "open", REDIS_DOWN)
+    res = _claim_run(race_redis_real, "open", REDIS_DOWN)
     res.assert_violation("fail_closed")
     assert "failed open" in str(res.violations)
 
 
-def test_redis_error_surfaced_passes(race_redis):
+def test_redis_error_surfaced_passes(race_redis_real):
     """Passes: the claim failed, nothing was spawned and the error was raised and logged."""
-    res = _claim_run(race_redis, "raise", REDIS_DOWN)
+    res = _claim_run(race_redis_real, "raise", REDIS_DOWN)
     res.assert_ok()
     assert all(len(t.history.filter(h.FAULT)) == 2 for t in res.trials)
 
 
-def test_redis_error_with_seeded_probability_is_reproducible(race_redis):
+def test_redis_error_with_seeded_probability_is_reproducible(race_redis_real):
     """A probabilistic fault fires on the same occurrences for the same seed."""
     faults = [racecheck.redis_error(at="redis:SET claim:*", p=0.5)]
 
     def fired(seed: int) -> list[tuple[int, list[int | None]]]:
-        res = racecheck.run(claims.redis_claim, n=4, trials=4, seed=seed, args=(race_redis.url, KEY, "raise"),
-                            setup=race_redis.reset, faults=faults, invariants=[])
+        res = racecheck.run(claims.redis_claim, n=4, trials=4, seed=seed, args=(race_redis_real.url, KEY, "raise"),
+                            setup=race_redis_real.reset, faults=faults, invariants=[])
         return [(t.index, sorted(e.worker for e in t.history.filter(h.FAULT))) for t in res.trials]
 
     first = fired(7)
@@ -73,33 +73,32 @@ def test_backend_down_kill_on_postgres(race_postgres):
     assert race_postgres.execute("SELECT count(*) FROM claims") == [(0,)]
 
 
-def test_backend_down_stop_loses_redis_keys(race_redis):
+def test_backend_down_stop_loses_redis_keys(race_redis_real):
     """backend_down(how="stop") stops racecheck's Redis for a window; without persistence it restarts empty."""
-    client = race_redis.client()
-    res = racecheck.run(claims.read_after_outage, n=1, trials=2, args=(race_redis.url,),
-                        setup=lambda: client.set("k", "v"),
+    res = racecheck.run(claims.read_after_outage, n=1, trials=2, args=(race_redis_real.url,),
+                        setup=lambda: race_redis_real.client().set("k", "v"),
                         faults=[racecheck.backend_down(at="probe", backend="redis", how="stop", duration=0.3)],
-                        backends={"redis": race_redis})
+                        backends={"redis": race_redis_real})
     res.assert_ok()
     for t in res.trials:
         assert [e.key for e in t.history.filter(h.EFFECT, name="value")] == ["None"]
         assert [e.payload["how"] for e in t.history.filter(h.FAULT)] == ["stop"]
-    assert client.ping()  # the server is back after the run
+    assert race_redis_real.client().ping()  # the server is back after the run
 
 
 LEASE_ARGS = {0: ("w0", 0.0), 1: ("w1", 0.05)}  # w0 takes the lease first; w1 keeps trying
 PAUSE = racecheck.delay(at="lease:work", seconds=0.4, worker=0)  # TTL is 0.15 s
 
 
-def _lease_run(race_redis, store: str, invariants) -> racecheck.RunResult:
-    return racecheck.run(lease.trigger_redis_lease, n=2, trials=3, setup=race_redis.reset,
-                         worker_args=lambda i: (race_redis.url, *LEASE_ARGS[i], store),
+def _lease_run(race_redis_real, store: str, invariants) -> racecheck.RunResult:
+    return racecheck.run(lease.trigger_redis_lease, n=2, trials=3, setup=race_redis_real.reset,
+                         worker_args=lambda i: (race_redis_real.url, *LEASE_ARGS[i], store),
                          faults=[PAUSE], invariants=invariants)
 
 
-def test_lease_holder_paused_past_ttl_gives_two_holders(race_redis):
+def test_lease_holder_paused_past_ttl_gives_two_holders(race_redis_real):
     """Caught (seed 003): w0 pauses past the TTL, w1 steals the lease, both are in the critical section."""
-    res = _lease_run(race_redis, "naive", [racecheck.mutual_exclusion("lease")])
+    res = _lease_run(race_redis_real, "naive", [racecheck.mutual_exclusion("lease")])
     res.assert_violation("mutual_exclusion")
     assert res.trials_to_detection == 1
 
@@ -114,16 +113,16 @@ def test_row_lock_cannot_be_stolen_by_a_pause(race_postgres):
     assert all(t.history.filter(h.FAULT) for t in res.trials)
 
 
-def test_fencing_catches_the_stale_holders_write(race_redis):
+def test_fencing_catches_the_stale_holders_write(race_redis_real):
     """Caught: the paused holder wakes and writes with token 1 after the new holder wrote with token 2."""
-    res = _lease_run(race_redis, "naive", [racecheck.fencing("write")])
+    res = _lease_run(race_redis_real, "naive", [racecheck.fencing("write")])
     res.assert_violation("fencing")
     assert "stale holder" in str(res.violations[0])
 
 
-def test_fenced_store_rejects_the_stale_write(race_redis):
+def test_fenced_store_rejects_the_stale_write(race_redis_real):
     """Passes: the store compares tokens and refuses the stale holder's write."""
-    res = _lease_run(race_redis, "fenced", [racecheck.fencing("write")])
+    res = _lease_run(race_redis_real, "fenced", [racecheck.fencing("write")])
     res.assert_ok()
     for t in res.trials:
         writes = t.history.filter(h.EFFECT, name="write")

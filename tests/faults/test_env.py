@@ -34,10 +34,10 @@ def test_scrub_can_change_a_variable(monkeypatch):
     assert [e.key for e in res.trials[0].history.filter(h.EFFECT, name="at_import")] == ["elsewhere"]
 
 
-def _dedup_run(race_redis, monkeypatch, target: str) -> racecheck.RunResult:
-    monkeypatch.setenv("REDIS_URL", race_redis.url)
+def _dedup_run(race_redis_real, monkeypatch, target: str) -> racecheck.RunResult:
+    monkeypatch.setenv("REDIS_URL", race_redis_real.url)
     return racecheck.run(target, n=2, trials=2, mode="processes", args=("pr194:9ed484d",),
-                         setup=race_redis.reset,
+                         setup=race_redis_real.reset,
                          faults=[racecheck.scrub_env(["REDIS_URL"], when="after_import")],
                          invariants=[racecheck.at_least_once("dispatch", keys=["pr194:9ed484d"]),
                                      racecheck.at_most_once("dispatch"),
@@ -45,9 +45,9 @@ def _dedup_run(race_redis, monkeypatch, target: str) -> racecheck.RunResult:
                          stop_on_failure=True)
 
 
-def test_lazy_client_reading_scrubbed_url_silently_skips_work(race_redis, monkeypatch):
+def test_lazy_client_reading_scrubbed_url_silently_skips_work(race_redis_real, monkeypatch):
     """Caught (seed 002 follow-up): every claim fails closed and is logged as a duplicate, so nothing is dispatched."""
-    res = _dedup_run(race_redis, monkeypatch, "faults.targets.dedup:trigger_lazy")
+    res = _dedup_run(race_redis_real, monkeypatch, "faults.targets.dedup:trigger_lazy")
     names = {v.invariant for v in res.violations}
     assert names == {"at_least_once", "fail_closed"}
     assert "swallowed" in str(res.violations)
@@ -55,8 +55,8 @@ def test_lazy_client_reading_scrubbed_url_silently_skips_work(race_redis, monkey
     assert len(failed) == 2  # each worker's SET NX was refused by the unreachable default
 
 
-def test_url_captured_at_import_survives_the_scrub(race_redis, monkeypatch):
+def test_url_captured_at_import_survives_the_scrub(race_redis_real, monkeypatch):
     """Passes: the URL was read before the scrub, so exactly one worker claims and dispatches."""
-    res = _dedup_run(race_redis, monkeypatch, "faults.targets.dedup:trigger_captured")
+    res = _dedup_run(race_redis_real, monkeypatch, "faults.targets.dedup:trigger_captured")
     res.assert_ok()
     assert res.trials_run == 2
