@@ -46,6 +46,22 @@ const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 // is dropped by the pool; without this handler the 'error' event would kill the process.
 pool.on('error', (err) => console.error(`idle database client dropped: ${err.message}`));
 
+// A statement on a pooled connection the server had already terminated never ran: retry it
+// once on a fresh connection (the tests recreate the database between trials).
+function connectionLost(err) {
+  return ['57P01', '57P02', '57P03', '3D000'].includes(err.code)
+    || /Connection terminated|ECONNRESET|EPIPE/.test(String(err.message));
+}
+
+async function query(sql, params) {
+  try {
+    return await pool.query(sql, params);
+  } catch (err) {
+    if (!connectionLost(err)) throw err;
+    return pool.query(sql, params);
+  }
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS code_reviews (
   id text PRIMARY KEY,
@@ -89,14 +105,14 @@ async function pendingIds(includeStale) {
            OR (status = 'queued' AND updated_at < now() - make_interval(secs => $1))
         ORDER BY id`
     : `SELECT id FROM code_reviews WHERE status = 'pending' ORDER BY id`;
-  const { rows } = await pool.query(sql, includeStale ? [STALE_SECONDS] : []);
+  const { rows } = await query(sql, includeStale ? [STALE_SECONDS] : []);
   return rows.map((r) => r.id);
 }
 
 // buggy: dispatch first, then mark queued (check-then-act across an await).
 async function dispatchBuggy(id, worker) {
   await sendToReviewer(id, worker);
-  await pool.query(
+  await query(
     `UPDATE code_reviews SET status = 'queued', dispatched_at = now(), updated_at = now() WHERE id = $1`,
     [id],
   );
@@ -105,15 +121,15 @@ async function dispatchBuggy(id, worker) {
 
 // stuck: mark queued first, then dispatch; a failure in between strands the row.
 async function dispatchStuck(id, worker) {
-  await pool.query(`UPDATE code_reviews SET status = 'queued', updated_at = now() WHERE id = $1`, [id]);
+  await query(`UPDATE code_reviews SET status = 'queued', updated_at = now() WHERE id = $1`, [id]);
   await sendToReviewer(id, worker);
-  await pool.query(`UPDATE code_reviews SET dispatched_at = now() WHERE id = $1`, [id]);
+  await query(`UPDATE code_reviews SET dispatched_at = now() WHERE id = $1`, [id]);
   return 'dispatched';
 }
 
 // fixed: atomic claim right before the worker call; revert only definite failures.
 async function dispatchFixed(id, worker) {
-  const claim = await pool.query(
+  const claim = await query(
     `UPDATE code_reviews SET status = 'queued', updated_at = now()
       WHERE id = $1
         AND (status = 'pending'
@@ -126,14 +142,14 @@ async function dispatchFixed(id, worker) {
     await sendToReviewer(id, worker);
   } catch (err) {
     if (!err.ambiguous) {
-      await pool.query(
+      await query(
         `UPDATE code_reviews SET status = 'pending', updated_at = now() WHERE id = $1 AND status = 'queued'`,
         [id],
       );
     }
     throw err;
   }
-  await pool.query(`UPDATE code_reviews SET dispatched_at = now() WHERE id = $1`, [id]);
+  await query(`UPDATE code_reviews SET dispatched_at = now() WHERE id = $1`, [id]);
   return 'dispatched';
 }
 
@@ -180,7 +196,7 @@ const server = http.createServer((req, res) => {
 });
 
 async function main() {
-  await pool.query(SCHEMA);
+  await query(SCHEMA);
   server.listen(PORT, '127.0.0.1', () => {
     console.log(`dispatcher listening on 127.0.0.1:${PORT} (default variant ${DEFAULT_VARIANT})`);
   });

@@ -362,6 +362,10 @@ def prepared(loaded: LoadedScenario, profile: str = "fast",
                 sink = _start_sink(spec)
                 cleanup.append(sink.stop)
                 os.environ[spec.effect_sink.env] = sink.url
+            if spec.service is not None:
+                svc = _start_service(spec, loaded.directory)
+                cleanup.append(svc.stop)
+                os.environ[spec.service.url_env] = svc.url
         except BuildError as exc:
             raise loaded.error(exc.loc, exc.message) from None
         if resets:
@@ -397,6 +401,22 @@ def _start_sink(spec: Scenario) -> Any:
         return EffectSink(es.effect, es.key, faults).start()
     except ConfigError as exc:
         raise BuildError(("effect_sink",), str(exc)) from None
+
+
+def _start_service(spec: Scenario, directory: Path) -> Any:
+    """Start ``service:`` with ``${VAR}`` in its env expanded from the run's environment (backends, sink)."""
+    assert spec.service is not None
+    sv = spec.service
+    from racecheck.external.http import expand_env
+    from racecheck.external.service import Service, ServiceError
+
+    try:
+        env = {k: expand_env(v, f"service env {k}") for k, v in sv.env.items()}
+        cwd = str((directory / sv.cwd).resolve()) if sv.cwd else str(directory)
+        return Service(list(sv.command), env=env, cwd=cwd, port_env=sv.port_env, ready=sv.ready,
+                       ready_timeout=sv.ready_timeout).start()
+    except (ConfigError, ServiceError) as exc:
+        raise BuildError(("service",), str(exc)) from None
 
 
 def scenario_error(loaded: LoadedScenario, exc: ConfigError) -> ScenarioError:

@@ -359,6 +359,21 @@ class EffectSinkSpec(_Strict):
     faults: list[SinkFaultSpec] = Field(default_factory=list)
 
 
+class ServiceSpec(_Strict):
+    """A system under test (any language) started for the run on a free loopback port, stopped after it."""
+
+    command: list[str] = Field(min_length=1, description="argv; '{port}' is replaced by the chosen port")
+    cwd: str | None = Field(None, description="working directory, relative to the scenario file")
+    env: dict[str, str] = Field(default_factory=dict,
+                                description="extra environment; '${VAR}' expands from the run's environment "
+                                            "(the database URL, the effect sink's URL, ...)")
+    port_env: str = Field("PORT", description="environment variable the port is passed in")
+    url_env: str = Field("SERVICE_URL", description="environment variable holding the service's URL "
+                                                    "(write '${SERVICE_URL}/path' in an http trigger)")
+    ready: str | None = Field(None, description="HTTP path polled until it answers (default: the port accepts)")
+    ready_timeout: float = Field(20.0, gt=0)
+
+
 # -- the scenario -------------------------------------------------------------------------
 class Scenario(_Strict):
     """One race: N triggers of a target, repeated for trials, checked by invariants."""
@@ -386,6 +401,8 @@ class Scenario(_Strict):
     recover: str | None = Field(None, description="'module:function': the recovery step after each trial")
     spies: list[SpySpec] = Field(default_factory=list)
     effect_sink: EffectSinkSpec | None = None
+    service: ServiceSpec | None = Field(None, description="a system under test to start (after the backends "
+                                                          "and the effect sink) and stop around the run")
     faults: list[FaultItem] = Field(default_factory=list)
     invariants: list[InvariantItem] | None = Field(None, description="default: no_exceptions")
     backends: BackendsSpec | None = None
