@@ -47,7 +47,7 @@ class FakeRedisServer(RedisServer):
 
         class Handler(TCPFakeRequestHandler):  # type: ignore[misc,valid-type]
             def setup(self) -> None:
-                socks[str(self.client_address)] = self.connection
+                socks[str(self.client_address)] = self.request
                 super().setup()
 
             def finish(self) -> None:

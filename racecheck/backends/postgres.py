@@ -297,6 +297,19 @@ class PostgresServer:
         return PostgresDB(self, name, None, created=False)
 
     # -- control --------------------------------------------------------------
+    def _drop_cached_connections(self) -> None:
+        """Close racecheck's own cached connections (admin, execute()) so none is left stale."""
+        with self._lock:
+            for conn in (self._admin, self._bg_admin):
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+            self._admin = None
+            self._bg_admin = None
+            dbs = list(self.databases)
+        for db in dbs:
+            db._close_conn()
+
     def kill_connections(self, dbname: str | None = None) -> int:
         """pg_terminate_backend every client backend of ``dbname`` (default: all dbs racecheck created)."""
         with self._lock:
@@ -384,11 +397,7 @@ class OwnedPostgres(PostgresServer):
 
     def stop(self, mode: str = "fast") -> None:  # type: ignore[override]
         """Stop the server (fast shutdown by default; "immediate" or "kill" simulate a crash)."""
-        with self._lock:
-            if self._admin is not None:
-                with contextlib.suppress(Exception):
-                    self._admin.close()
-                self._admin = None
+        self._drop_cached_connections()
         self.process.stop(mode)
 
     def start(self) -> None:

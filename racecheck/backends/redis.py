@@ -44,11 +44,17 @@ def make_client(url: str, *, retries: bool = False, decode_responses: bool = Tru
     opts: dict[str, Any] = {"decode_responses": decode_responses}
     if client_name:
         opts["client_name"] = client_name
+    from redis.retry import Retry
+
     if not retries:
         from redis.backoff import NoBackoff
-        from redis.retry import Retry
 
         opts.update(retry=Retry(NoBackoff(), 0), retry_on_error=[], retry_on_timeout=False)
+    else:
+        # what redis.Redis(host=...) does by default (from_url alone would not retry at all)
+        from redis.backoff import ExponentialWithJitterBackoff
+
+        opts["retry"] = Retry(ExponentialWithJitterBackoff(base=0.01, cap=1), 10)
     opts.update(kwargs)
     return redis.Redis.from_url(url, **opts)
 
