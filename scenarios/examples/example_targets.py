@@ -36,10 +36,10 @@ def claim_buggy(job: str = "job-1") -> bool:
 
 def claim_fixed(job: str = "job-1") -> bool:
     """The same claim with the check and the write under one lock."""
+    racecheck.point("checked")  # a switch point, outside the lock: the lock makes the claim atomic
     with _lock:
         if job in _claims:
             return False
-        racecheck.point("checked")
         _claims[job] = racecheck.current_worker()
     spawn(job)
     return True

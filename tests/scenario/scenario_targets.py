@@ -30,10 +30,10 @@ def claim_buggy(job: str = "job") -> None:
 
 
 def claim_fixed(job: str = "job") -> None:
+    racecheck.point("checked")  # a switch point, outside the lock: the lock makes the claim atomic
     with _lock:
         if job in _claims:
             return
-        racecheck.point("checked")
         _claims[job] = racecheck.current_worker()
     spawn(job)
 
