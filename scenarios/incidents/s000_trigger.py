@@ -48,10 +48,12 @@ def spawn_reviewer(session_id: str, sha: str) -> str:
 
 
 def setup(url: str | None = None, unique_index: bool = False) -> None:
-    """Create the table (idempotent) and empty it; with ``unique_index``, also migration 0013."""
-    run_sql(SCHEMA + "\nDROP INDEX IF EXISTS review_run_session_sha;\nTRUNCATE review_run RESTART IDENTITY;", url)
-    if unique_index:
-        run_sql(MIGRATION_0013, url)
+    """Create the table if missing and empty it; with ``unique_index`` the index of migration 0013 exists.
+
+    The DDL is a no-op when the table is already in the wanted shape, so a trial's reset is cheap.
+    """
+    index = (BUGGY_MIGRATION_0013 if unique_index else "DROP INDEX IF EXISTS review_run_session_sha")
+    run_sql(f"{SCHEMA}\nDELETE FROM review_run;\n{index};", url)
 
 
 def setup_fixed(url: str | None = None) -> None:
@@ -116,22 +118,26 @@ def trigger_buggy(session_id: str = "w1", sha: str = "abc", url: str | None = No
 # -- the fixed trigger -------------------------------------------------------------------
 
 _registry_lock = threading.Lock()
-_worker_locks: dict[str, threading.Lock] = {}
+_worker_locks: dict[tuple[int, str], threading.Lock] = {}
 
 
-def lock_worker(session_id: str) -> threading.Lock:
-    """The per-worker keyed mutex (lockWorker): distinct sessions never contend."""
+def lock_worker(session_id: str, daemon: int = 0) -> threading.Lock:
+    """The per-worker keyed mutex (lockWorker) of one daemon: distinct sessions never contend.
+
+    ``daemon`` stands for the process holding the mutex: triggers given different daemon
+    numbers in one test process do not share it, as two daemons (or a restart) would not.
+    """
     with _registry_lock:
-        lock = _worker_locks.get(session_id)
+        lock = _worker_locks.get((daemon, session_id))
         if lock is None:
-            lock = _worker_locks[session_id] = threading.Lock()
+            lock = _worker_locks[(daemon, session_id)] = threading.Lock()
         return lock
 
 
-def _trigger_locked(session_id: str, sha: str, url: str | None, fallback: bool) -> TriggerResult:
+def _trigger_locked(session_id: str, sha: str, url: str | None, fallback: bool, daemon: int) -> TriggerResult:
     import psycopg
 
-    with lock_worker(session_id), connect(url) as conn:
+    with lock_worker(session_id, daemon), connect(url) as conn:
         existing = _find(conn, session_id, sha)
         if existing is not None:
             return TriggerResult(existing, False)
@@ -148,14 +154,16 @@ def _trigger_locked(session_id: str, sha: str, url: str | None, fallback: bool) 
             return TriggerResult(again, False)
 
 
-def trigger_fixed(session_id: str = "w1", sha: str = "abc", url: str | None = None) -> TriggerResult:
+def trigger_fixed(session_id: str = "w1", sha: str = "abc", url: str | None = None,
+                  daemon: int = 0) -> TriggerResult:
     """Keyed mutex over the whole body, unique index behind it, unique violation -> existing run."""
-    return _trigger_locked(session_id, sha, url, fallback=True)
+    return _trigger_locked(session_id, sha, url, True, daemon)
 
 
-def trigger_no_fallback(session_id: str = "w1", sha: str = "abc", url: str | None = None) -> TriggerResult:
+def trigger_no_fallback(session_id: str = "w1", sha: str = "abc", url: str | None = None,
+                        daemon: int = 0) -> TriggerResult:
     """The fix without the fallback: a unique violation surfaces as a raw error."""
-    return _trigger_locked(session_id, sha, url, fallback=False)
+    return _trigger_locked(session_id, sha, url, False, daemon)
 
 
 # -- migration 0013 ----------------------------------------------------------------------

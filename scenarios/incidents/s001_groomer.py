@@ -36,7 +36,7 @@ def groom_issue(issue_id: int) -> None:
 
 def setup(url: str | None = None, issues: int = 3) -> None:
     """Create the tables (idempotent), free the lock and make ``issues`` ungroomed issues."""
-    run_sql(SCHEMA + "\nTRUNCATE sync_lock, issue;", url)
+    run_sql(SCHEMA + "\nDELETE FROM sync_lock; DELETE FROM issue;", url)
     with connect(url) as conn:
         conn.execute("INSERT INTO issue (id) SELECT generate_series(1, %s)", (issues,))
 

@@ -32,8 +32,8 @@ import racecheck
 from ._conn import redis_client
 
 LEASE_TTL = 30.0
-ATTEMPTS = 20
-RETRY_SLEEP = 0.005
+ATTEMPTS = 100
+RETRY_SLEEP = 0.01
 SESSION = "s1"
 
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
@@ -83,7 +83,7 @@ def acquire_buggy(r: Any, s: str, ttl: float) -> bool:
     if at is not None and now() - float(at) > ttl:  # recover a lease abandoned by a crashed holder
         r.set(f"lease:{s}", 0)
         if r.incr(f"lease:{s}") == 1:
-            racecheck.point("lease:acquired")
+            racecheck.point("lease:stolen")
             r.set(f"lease_at:{s}", now())
             return True
     return False

@@ -43,7 +43,8 @@ def now(offset: float = 0.0) -> float:
 
 def setup(url: str | None = None, pending: int = 3) -> None:
     """Create the tables (idempotent) and make ``pending`` reviews waiting for dispatch."""
-    run_sql(SCHEMA + "\nTRUNCATE code_reviews, review_worker_state RESTART IDENTITY;", url)
+    run_sql(SCHEMA + "\nDELETE FROM code_reviews; DELETE FROM review_worker_state;"
+            "\nSELECT setval(pg_get_serial_sequence('code_reviews', 'id'), 1, false);", url)
     with connect(url) as conn:
         conn.execute(
             "INSERT INTO code_reviews (status, updated_at) SELECT 'pending', %s FROM generate_series(1, %s)",
