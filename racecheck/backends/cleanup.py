@@ -92,6 +92,31 @@ def kill_proc(entry: dict[str, Any], sig: int = signal.SIGKILL) -> bool:
     return alive
 
 
+def procs_in_dirs(dirs: list[str]) -> list[int]:
+    """Pids whose working directory lies under one of ``dirs``.
+
+    Postgres children call setsid() (so they leave the postmaster's process
+    group) but all chdir into PGDATA: the cwd finds them even after the
+    postmaster died and they were reparented.
+    """
+    roots = [os.path.realpath(d) for d in dirs if d]
+    if not roots or not Path("/proc").is_dir():
+        return []
+    me = os.getpid()
+    out = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{entry.name}/cwd")
+        except OSError:
+            continue
+        cwd = cwd.removesuffix(" (deleted)")
+        if any(cwd == r or cwd.startswith(r + os.sep) for r in roots):
+            out.append(int(entry.name))
+    return out
+
+
 def rmtree(path: str | os.PathLike[str]) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
@@ -101,10 +126,15 @@ def cleanup_manifest(manifest: dict[str, Any], wait: float = 5.0) -> None:
     procs = list(manifest.get("procs", []))
     for entry in procs:
         kill_proc(entry)
+    dirs = list(manifest.get("dirs", []))
     deadline = time.monotonic() + wait
-    while time.monotonic() < deadline and any(
-        proc_alive(int(e["pid"]), e.get("start")) for e in procs
-    ):
+    while time.monotonic() < deadline:
+        strays = procs_in_dirs(dirs)
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        if not strays and not any(proc_alive(int(e["pid"]), e.get("start")) for e in procs):
+            break
         time.sleep(0.02)
     for drop in manifest.get("pg_drop", []):
         _drop_foreign_dbs(drop.get("url", ""), drop.get("dbs", []))

@@ -33,7 +33,8 @@ def pg_bindir_candidates() -> list[tuple[Path | None, str]]:
         except (OSError, subprocess.SubprocessError):
             bindir = ""
         ok = bool(bindir) and _is_pg_bindir(Path(bindir))
-        out.append((Path(bindir) if ok else None, f"pg_config --bindir ({bindir or 'nothing'})"))
+        out.append((Path(bindir) if ok else None,
+                    "pg_config --bindir" if ok else f"pg_config --bindir ({bindir or 'nothing'}: no server there)"))
     else:
         out.append((None, "pg_config --bindir (no pg_config on PATH)"))
     dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)

@@ -248,7 +248,7 @@ def plan(kind: str, *, url: str | None = None, providers: list[str] | None = Non
     except ValueError as e:
         return [ProviderReport("?", kind, False, str(e))]
     chosen = False
-    for name in ALL_PROVIDERS:
+    for name in names + [n for n in ALL_PROVIDERS if n not in names]:
         if kind == "postgres" and name == "fakeredis":
             continue
         emu = name == "fakeredis"
