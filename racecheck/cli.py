@@ -50,7 +50,10 @@ class Console:
     def print(self, text: str = "") -> None:
         with self.lock:
             self._clear()
-            print(text, file=self.out, flush=True)
+            try:
+                print(text, file=self.out, flush=True)
+            except BrokenPipeError:  # `racecheck run ... | head`: keep running, stop printing
+                self.out = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the console
             self._draw()
 
     def _clear(self) -> None:

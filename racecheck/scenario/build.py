@@ -346,14 +346,18 @@ def prepared(loaded: LoadedScenario, profile: str = "fast",
             if spec.backends is not None and spec.backends.postgres is not None:
                 pg = spec.backends.postgres
                 sql = schema_text(spec, loaded.directory)
-                db = _postgres_db(_provide("postgres"), sql)
+                server = _provide("postgres")
+                cleanup.append(_closer(server))  # drops its databases; stops it if racecheck started it
+                db = _postgres_db(server, sql)
                 cleanup.append(_closer(db))
                 handles["postgres"] = db
                 resets.append(db.reset)
                 _hand_over(plan, pg.env, pg.url_kwarg, db.url)
             if spec.backends is not None and spec.backends.redis is not None:
                 rs = spec.backends.redis
-                rdb = _provide("redis").database()
+                rserver = _provide("redis")
+                cleanup.append(_closer(rserver))
+                rdb = rserver.database()
                 cleanup.append(_closer(rdb))
                 handles["redis"] = rdb
                 resets.append(rdb.reset)
