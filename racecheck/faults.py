@@ -281,4 +281,12 @@ class FaultInjector:
         elif action == "backend_down":
             if rt.parent_call is None:
                 raise ConfigError("backend_down needs the runner to know the backend; pass backends={...} to run()")
-            rt.parent_call("backend_down", dict(fault.params))
+            # The backend handle's own admin statements/commands (pg_terminate_backend, CLIENT KILL)
+            # run as nobody: they are not the worker's history, points or connections.
+            from . import _runtime
+
+            token = _runtime.set_worker(None)
+            try:
+                rt.parent_call("backend_down", dict(fault.params))
+            finally:
+                _runtime._worker.reset(token)

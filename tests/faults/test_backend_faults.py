@@ -64,6 +64,8 @@ def test_backend_down_kill_on_postgres(race_postgres):
                             faults=down, backends={"postgres": race_postgres},
                             invariants=[racecheck.fail_closed("spawn")])
     swallow.assert_violation("fail_closed")
+    statements = [e.payload["statement"] for e in swallow.first_failure.history.filter(h.SQL)]
+    assert not any("pg_terminate_backend" in s for s in statements)  # the kill itself is not the worker's SQL
     failed = [e for e in swallow.first_failure.history.filter(h.SQL) if e.payload.get("backend_failed")]
     assert failed and "INSERT INTO claims" in failed[0].payload["statement"]
     surfaced = racecheck.run(claims.pg_claim, n=1, trials=1, args=(race_postgres.url, KEY, "raise"),
@@ -71,6 +73,17 @@ def test_backend_down_kill_on_postgres(race_postgres):
                              invariants=[racecheck.fail_closed("spawn")])
     surfaced.assert_ok()
     assert race_postgres.execute("SELECT count(*) FROM claims") == [(0,)]
+
+
+def test_backend_down_kill_on_redis_is_survived_by_reconnecting(race_redis_real):
+    """Killing Redis connections is no outage for redis-py: the pool notices the dead connection and reconnects."""
+    res = racecheck.run(claims.ping_then_get, n=1, trials=1, args=(race_redis_real.url,),
+                        faults=[racecheck.backend_down(at="between", backend="redis", how="kill")],
+                        backends={"redis": race_redis_real})
+    res.assert_ok()
+    commands = [e.payload["command"] for e in res.trials[0].history.filter(h.REDIS)]
+    assert commands == ["PING", "GET x"]  # CLIENT LIST / CLIENT KILL ran as nobody, outside the history
+    assert [e.payload["how"] for e in res.trials[0].history.filter(h.FAULT)] == ["kill"]
 
 
 def test_backend_down_stop_loses_redis_keys(race_redis_real):

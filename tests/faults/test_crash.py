@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import racecheck
 from faults.targets import crashy, dispatch
@@ -24,6 +26,33 @@ def test_thread_crash_rolls_back_the_open_transaction(race_postgres):
     assert res.trials[0].history.crashed_workers() == {0}
     assert seen_during == [[1]]  # checked while w0 is still parked
     assert [r[0] for r in race_postgres.execute("SELECT worker FROM marks")] == [1]  # and after the run
+
+
+def _wait_for_workers_to_unwind(timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while any(t.name.startswith("racecheck-w") for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_severed_connection_cannot_commit_later(race_postgres):
+    """Even code that commits in `finally` cannot commit a crashed thread's transaction: its connection is gone."""
+    race_postgres.execute(crashy.SCHEMA)
+    res = racecheck.run(crashy.insert_commit_in_finally, n=2, trials=1,
+                        worker_args=lambda i: (race_postgres.url, i),
+                        faults=[racecheck.crash(at="before_commit", worker=0)], invariants=[])
+    assert res.trials[0].history.crashed_workers() == {0}
+    _wait_for_workers_to_unwind()  # the parked thread unwinds (and tries its commit) when the run ends
+    assert race_postgres.execute("SELECT worker FROM marks") == [(1,)]
+
+
+def test_asyncio_crash_severs_async_connections(race_postgres):
+    """In asyncio mode a crash severs the task's AsyncConnection, so its `finally` commit fails and nothing commits."""
+    race_postgres.execute(crashy.SCHEMA)
+    res = racecheck.run(crashy.insert_commit_in_finally_async, n=2, trials=1, mode="asyncio",
+                        worker_args=lambda i: (race_postgres.url, i),
+                        faults=[racecheck.crash(at="before_commit", worker=0)], invariants=[])
+    assert res.trials[0].history.crashed_workers() == {0}
+    assert race_postgres.execute("SELECT worker FROM marks") == [(1,)]
 
 
 def test_thread_crash_after_commit_keeps_the_row(race_postgres):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import racecheck
@@ -36,7 +38,7 @@ def test_scrub_can_change_a_variable(monkeypatch):
 
 def _dedup_run(race_redis_real, monkeypatch, target: str) -> racecheck.RunResult:
     monkeypatch.setenv("REDIS_URL", race_redis_real.url)
-    return racecheck.run(target, n=2, trials=2, mode="processes", args=("pr194:9ed484d",),
+    return racecheck.run(target, n=2, trials=1, mode="processes", args=("pr194:9ed484d",),
                          setup=race_redis_real.reset,
                          faults=[racecheck.scrub_env(["REDIS_URL"], when="after_import")],
                          invariants=[racecheck.at_least_once("dispatch", keys=["pr194:9ed484d"]),
@@ -59,4 +61,18 @@ def test_url_captured_at_import_survives_the_scrub(race_redis_real, monkeypatch)
     """Passes: the URL was read before the scrub, so exactly one worker claims and dispatches."""
     res = _dedup_run(race_redis_real, monkeypatch, "faults.targets.dedup:trigger_captured")
     res.assert_ok()
-    assert res.trials_run == 2
+    assert [e.key for e in res.trials[0].history.filter(h.EFFECT, name="dispatch")] == ["pr194:9ed484d"]
+
+
+def test_scrub_at_a_point_in_thread_mode_is_undone_after_the_trial(monkeypatch):
+    """scrub_env(when="point") removes the variable when the point is reached; the runner restores it afterwards."""
+    from faults.targets import envprobe
+
+    monkeypatch.setenv("RACECHECK_PROBE_VAR", "here")
+    res = racecheck.run(envprobe.trigger_around_point, n=1, trials=2,
+                        faults=[racecheck.scrub_env(["RACECHECK_PROBE_VAR"], when="point", at="probe")])
+    res.assert_ok()
+    for t in res.trials:
+        assert [e.key for e in t.history.filter(h.EFFECT, name="before_point")] == ["here"]
+        assert [e.key for e in t.history.filter(h.EFFECT, name="after_point")] == ["None"]
+    assert os.environ["RACECHECK_PROBE_VAR"] == "here"

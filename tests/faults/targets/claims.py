@@ -75,3 +75,14 @@ def read_after_outage(url: str) -> str:
         return str(value)
     finally:
         r.close()
+
+
+def ping_then_get(url: str) -> str:
+    """PING, reach ``between`` (where connections may be killed), then GET on the same client."""
+    r = _client(url)
+    try:
+        r.ping()
+        racecheck.point("between")
+        return str(r.get("x"))
+    finally:
+        r.close()

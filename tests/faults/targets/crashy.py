@@ -38,3 +38,29 @@ def spawn_then_record(job: str, marker_dir: str) -> None:
         racecheck.point("recorded")
     finally:
         open(os.path.join(marker_dir, f"finally-{os.getpid()}"), "w").close()
+
+
+def insert_commit_in_finally(url: str, worker: int) -> None:
+    """Careless code: commits in ``finally``, so only a severed connection keeps a crash from committing."""
+    conn = psycopg.connect(url)
+    try:
+        conn.execute("INSERT INTO marks (worker) VALUES (%s)", (worker,))
+        racecheck.point("before_commit")
+    finally:
+        try:
+            conn.commit()
+        finally:
+            conn.close()
+
+
+async def insert_commit_in_finally_async(url: str, worker: int) -> None:
+    """The asyncio twin of :func:`insert_commit_in_finally`."""
+    conn = await psycopg.AsyncConnection.connect(url)
+    try:
+        await conn.execute("INSERT INTO marks (worker) VALUES (%s)", (worker,))
+        racecheck.point("before_commit")
+    finally:
+        try:
+            await conn.commit()
+        finally:
+            await conn.close()
