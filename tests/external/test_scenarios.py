@@ -116,6 +116,6 @@ trials: 1
 
 def test_node_scenarios_run_as_expected(node_dispatcher: Path) -> None:
     """`racecheck run scenarios/node` catches the buggy Node dispatchers and passes the fixed ones (exit 0)."""
-    proc = racecheck_cli("run", "scenarios/node", "--trials", "3")
+    proc = racecheck_cli("run", "scenarios/node", "--trials", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("CAUGHT") == 2 and proc.stdout.count("PASS ") == 2
