@@ -203,7 +203,7 @@ def backend_costs(log: Any, repeats: int) -> dict[str, Any]:
     starts: list[float] = []
     resets: list[float] = []
     provider = ""
-    for _ in range(max(1, repeats // 5)):
+    for _ in range(3):
         with infra.postgres(dispatcher.SCHEMA, dispatcher.TABLES) as pg:
             starts.append(pg.start_s)
             provider = pg.provider
@@ -215,6 +215,8 @@ def backend_costs(log: Any, repeats: int) -> dict[str, Any]:
             import psycopg
 
             with psycopg.connect(pg.url, autocommit=True) as conn:
+                row = conn.execute("SHOW server_version").fetchone()
+                res["postgres_version"] = str(row[0]) if row else "?"
                 for _ in range(repeats):
                     t0 = time.perf_counter()
                     conn.execute("TRUNCATE " + ", ".join(dispatcher.TABLES) + " RESTART IDENTITY")
@@ -223,7 +225,7 @@ def backend_costs(log: Any, repeats: int) -> dict[str, Any]:
             handle = pg.extra.get("handle")
             if handle is not None and hasattr(handle, "reset"):
                 clone: list[float] = []
-                for _ in range(max(3, repeats // 5)):
+                for _ in range(2):
                     t0 = time.perf_counter()
                     handle.reset()
                     clone.append(time.perf_counter() - t0)
@@ -232,7 +234,7 @@ def backend_costs(log: Any, repeats: int) -> dict[str, Any]:
                        "reset": "DELETE FROM runs; DELETE FROM runs_u", "reset_median_s": median(resets),
                        "reset_samples": len(resets)}
     starts, resets = [], []
-    for _ in range(max(1, repeats // 5)):
+    for _ in range(3):
         with infra.redis() as be:
             starts.append(be.start_s)
             provider = be.provider
@@ -255,6 +257,7 @@ def backend_costs(log: Any, repeats: int) -> dict[str, Any]:
         fres.append(time.perf_counter() - t0)
     res["fakeredis"] = {"provider": "in-process", "start_median_s": fstart, "start_samples": 1, "reset": "FLUSHALL",
                         "reset_median_s": median(fres), "reset_samples": len(fres)}
+    res["servers"] = dict(infra.SERVER_STARTS)
     status = infra.docker_status()
     res["testcontainers"] = {"docker": status}
     if status == "ok":
@@ -309,8 +312,13 @@ def markdown(res: dict[str, Any]) -> str:
             lines.append(f"| {k} | {v['outside_ns'] / 1000:.1f} µs | {v['inside_ns'] / 1000:.1f} µs | "
                          f"{v['overhead_ns'] / 1000:.1f} µs |")
     b = res["backends"]
-    lines += ["", "Backend start and per-trial reset (medians):", "", "| backend | provider | start | reset | reset how |",
-              "|---|---|---|---|---|"]
+    lines += ["", "Backend start and per-trial reset (medians). *start* is a fresh database (Postgres: cloned from a "
+              "template holding the schema; own fallback: CREATE DATABASE + schema) or db index (Redis) on a running "
+              "server; the server's own start is listed separately.", "",
+              "| backend | provider | start | reset | reset how |", "|---|---|---|---|---|"]
+    for kind, v in b.get("servers", {}).items():
+        lines.append(f"| {kind} server | racecheck.backends ({v['provider']}) | {fmt(v['start_s'], 'ms')} (n=1, "
+                     "first provide_*() of the run) | | |")
     for k in ("postgres", "redis", "fakeredis"):
         v = b[k]
         lines.append(f"| {k} | {v['provider']} | {fmt(v['start_median_s'], 'ms')} (n={v['start_samples']}) | "

@@ -31,7 +31,8 @@ STRATEGIES = ("stress", "random", "pct", "dfs", "hypothesis")
 FRONTRUN = str(Path(sys.executable).with_name("frontrun"))
 
 
-def hand_threads(fn: Any, n: int, trials: int, setup: Any, found: Any, barrier: bool) -> dict[str, Any]:
+def hand_threads(fn: Any, n: int, trials: int, setup: Any, found: Any, barrier: bool,
+                 args: Any = lambda i: (i,)) -> dict[str, Any]:
     """The hand-written loop: start n threads (optionally behind a barrier), join, judge; repeat."""
     t0 = time.perf_counter()
     errors: list[str] = []
@@ -43,7 +44,7 @@ def hand_threads(fn: Any, n: int, trials: int, setup: Any, found: Any, barrier: 
             if gate is not None:
                 gate.wait()
             try:
-                fn(i)
+                fn(*args(i))
             except Exception as exc:  # noqa: BLE001 - a failing trigger is recorded, like racecheck does
                 errors.append(f"{type(exc).__name__}: {exc}")
 
@@ -61,7 +62,7 @@ def racecheck_once(sc: scenarios.Scenario, fn: Any, n: int, trials: int, strateg
     t0 = time.perf_counter()
     try:
         r = racecheck.run(fn, n=n, trials=trials, strategy=strategy, seed=seed, setup=sc.setup, spies=sc.spies,
-                          invariants=sc.invariants, timeout=20, **sc.run_kwargs)
+                          invariants=sc.invariants, timeout=20, **_run_kwargs(sc))
     except Exception as exc:  # noqa: BLE001 - recorded in the results, never hidden
         return {"found": False, "trials": 0, "wall_s": time.perf_counter() - t0, "error": f"{type(exc).__name__}: {exc}"}
     wall = time.perf_counter() - t0
@@ -70,6 +71,13 @@ def racecheck_once(sc: scenarios.Scenario, fn: Any, n: int, trials: int, strateg
     if not r.ok:
         out["violations"] = sorted({v.invariant for v in r.violations})
     return out
+
+
+def _run_kwargs(sc: scenarios.Scenario) -> dict[str, Any]:
+    kw = dict(sc.run_kwargs)
+    if "worker_args" not in kw:
+        kw["worker_args"] = sc.args
+    return kw
 
 
 def frontrun_runs(url: str, variant: str, runs: int) -> dict[str, Any]:
@@ -86,7 +94,7 @@ def frontrun_runs(url: str, variant: str, runs: int) -> dict[str, Any]:
     lines = [json.loads(x) for x in p.stdout.splitlines() if x.startswith("{")]
     info = next((x["info"] for x in lines if "info" in x), {})
     recs = [x for x in lines if "run" in x]
-    err = None if p.returncode == 0 else (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1]
+    err = None if p.returncode == 0 else (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
     return {"info": info, "runs": recs, "error": err, "subprocess_wall_s": time.perf_counter() - t0}
 
 
@@ -109,7 +117,7 @@ def frontrun_summary(fr: dict[str, Any], expect_bug: bool) -> dict[str, Any]:
 def run(quick: bool = False, log: Any = print) -> dict[str, Any]:
     runs = 5 if quick else 20
     trials = 30 if quick else 100
-    fp_trials = 200 if quick else 1000
+    fp_trials = 100 if quick else 1000
     ns = (2,) if quick else (2, 8)
     out: dict[str, Any] = {"runs": runs, "trials_budget": trials, "fp_trials": fp_trials, "scenarios": []}
     for make in scenarios.SCENARIOS:
@@ -118,11 +126,11 @@ def run(quick: bool = False, log: Any = print) -> dict[str, Any]:
                 entry: dict[str, Any] = {"name": sc.name, "n": n, "backend": sc.backend, "note": sc.note,
                                          "detection": {}, "false_positives": {}, "frontrun": {}}
                 methods: dict[str, Any] = {
-                    "plain threads (no barrier)": lambda seed: hand_threads(sc.buggy, n, trials, sc.setup, sc.found, False),
-                    "threads + barrier": lambda seed: hand_threads(sc.buggy, n, trials, sc.setup, sc.found, True),
+                    "plain threads (no barrier)": lambda seed, n=n: hand_threads(sc.buggy, n, trials, sc.setup, sc.found, False, sc.args),
+                    "threads + barrier": lambda seed, n=n: hand_threads(sc.buggy, n, trials, sc.setup, sc.found, True, sc.args),
                 }
                 for s in STRATEGIES:
-                    methods[f"racecheck {s}"] = lambda seed, s=s: racecheck_once(sc, sc.buggy, n, trials, s, seed)
+                    methods[f"racecheck {s}"] = lambda seed, s=s, n=n: racecheck_once(sc, sc.buggy, n, trials, s, seed)
                 for label, fn in methods.items():
                     recs = [fn(1000 + r) for r in range(runs)]
                     summ = summarize_detection(recs)
@@ -135,15 +143,16 @@ def run(quick: bool = False, log: Any = print) -> dict[str, Any]:
                         fr = frontrun_runs(sc.url, variant, runs if buggy else max(3, runs // 4))
                         entry["frontrun"][label] = frontrun_summary(fr, buggy)
                         log(f"  frontrun {label}: {entry['frontrun'][label]}")
-                for fixed_name, fixed_fn in sc.fixed.items():
+                for fixed_name, fixed_fn in (sc.fixed.items() if n == ns[0] else ()):
                     fp: dict[str, Any] = {}
                     for s in STRATEGIES:
-                        t = fp_trials if s == "stress" else max(50, fp_trials // 5)
+                        t = fp_trials if s == "stress" else max(20 if quick else 50, fp_trials // 10)
                         t0 = time.perf_counter()
                         try:
-                            r = racecheck.run(fixed_fn, n=n, trials=t, strategy=s, seed=7, setup=sc.setup,
-                                              spies=sc.spies, invariants=sc.invariants, stop_on_failure=False,
-                                              timeout=20, **sc.run_kwargs)
+                            r = racecheck.run(fixed_fn, n=n, trials=t, strategy=s, seed=7,
+                                              setup=sc.fixed_setup.get(fixed_name, sc.setup), spies=sc.spies,
+                                              invariants=sc.invariants, stop_on_failure=False, timeout=20,
+                                              **_run_kwargs(sc))
                             fp[s] = {"trials": r.trials_run, "violating_trials": len(r.failing),
                                      "violations": sorted({v.invariant for v in r.violations}),
                                      "exhausted": r.exhausted, "wall_s": time.perf_counter() - t0}
@@ -195,8 +204,10 @@ def markdown(res: dict[str, Any]) -> str:
                     lines.append(f"| {label} | {v['holds']}/{v['runs']} | {v['found']} | {v['inconclusive']} | "
                                  f"{fmt(v['median_executions'])} | {fmt(v['median_wall_s'], 'ms')} | {reason} |")
                 lines.append("")
+        if not sc["false_positives"]:
+            continue
         lines += [f"False positives, fixed twins, N = {sc['n']} (stress runs {res['fp_trials']} trials; the "
-                  "controlled strategies run a fifth of that each, dfs stops when its tree is exhausted):", "",
+                  "controlled strategies run a tenth of that each (at least 50; 20 with --quick), dfs stops when its tree is exhausted):", "",
                   "| fixed twin | strategy | trials | violating trials | wall |", "|---|---|---|---|---|"]
         for fixed_name, fp in sc["false_positives"].items():
             for s, v in fp.items():
@@ -204,6 +215,13 @@ def markdown(res: dict[str, Any]) -> str:
                              f"{v.get('violating_trials')}{' ' + ', '.join(v['violations']) if v.get('violations') else ''}"
                              f"{' error: ' + v['error'] if v.get('error') else ''} | {fmt(v.get('wall_s'), 'ms')} |")
         lines.append("")
+    return "\n".join(lines)
+
+
+def expressibility_markdown() -> str:
+    lines = ["| seed incident | frontrun 0.7 can express it? | why |", "|---|---|---|"]
+    for name, verdict, why in scenarios.FRONTRUN_EXPRESSIBILITY:
+        lines.append(f"| {name} | {verdict} | {why} |")
     return "\n".join(lines)
 
 

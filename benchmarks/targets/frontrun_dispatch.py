@@ -90,9 +90,8 @@ def _unique(worker: int) -> Any:
 
 
 def main(argv: list[str]) -> int:
-    import psycopg
-
     import frontrun
+    import psycopg
 
     url, runs, variant = argv[0], int(argv[1]), argv[2]
     max_exec = int(argv[3]) if len(argv) > 3 else 200

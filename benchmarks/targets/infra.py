@@ -7,6 +7,7 @@ gets a private ``redis-server`` on a free port (killed after).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import secrets
@@ -33,6 +34,31 @@ class Backend:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+_servers: dict[str, Any] = {}
+SERVER_STARTS: dict[str, dict[str, Any]] = {}
+
+
+def _server(kind: str, provide: Callable[..., Any], **kw: Any) -> Any:
+    """One provided server per kind for the whole process (starting a cluster costs seconds)."""
+    if kind not in _servers:
+        t0 = time.perf_counter()
+        _servers[kind] = provide(**kw)
+        SERVER_STARTS[kind] = {"start_s": time.perf_counter() - t0,
+                               "provider": str(getattr(_servers[kind], "provider", "?"))}
+    return _servers[kind]
+
+
+def close_all() -> None:
+    """Stop the servers racecheck.backends started for us."""
+    while _servers:
+        _, server = _servers.popitem()
+        with contextlib.suppress(Exception):
+            server.close()
+
+
+atexit.register(close_all)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,20 +77,18 @@ def postgres(schema: str, tables: tuple[str, ...]) -> Iterator[Backend]:
 
     provided = _provided("provide_postgres")
     if provided is not None:
+        server = _server("postgres", provided)
         t0 = time.perf_counter()
-        server = provided()
+        db = server.database(schema=schema)
+        start = time.perf_counter() - t0
+        conn = psycopg.connect(db.url, autocommit=True)
         try:
-            db = server.database(schema=schema)
-            start = time.perf_counter() - t0
-            conn = psycopg.connect(db.url, autocommit=True)
-            try:
-                yield Backend("postgres", db.url, f"racecheck.backends ({getattr(server, 'provider', '?')})",
-                              start, _truncate(conn, tables), {"handle": db, "server": server})
-            finally:
-                conn.close()
+            yield Backend("postgres", db.url, f"racecheck.backends ({getattr(server, 'provider', '?')})",
+                          start, _truncate(conn, tables), {"handle": db, "server": server})
         finally:
+            conn.close()
             with contextlib.suppress(Exception):
-                server.close()
+                db.close()
         return
     name = f"racecheck_bench_{os.getpid()}_{secrets.token_hex(3)}"
     t0 = time.perf_counter()
@@ -100,16 +124,18 @@ def redis() -> Iterator[Backend]:
 
     provided = _provided("provide_redis")
     if provided is not None:
+        server = _server("redis", provided, require_real=True)
         t0 = time.perf_counter()
-        handle = provided()
+        rdb = server.database()
+        start = time.perf_counter() - t0
+        client = redis_py.Redis.from_url(rdb.url)
         try:
-            start = time.perf_counter() - t0
-            client = handle.client() if hasattr(handle, "client") else redis_py.Redis.from_url(handle.url)
-            yield Backend("redis", handle.url, "racecheck.backends", start, handle.reset, {"handle": handle,
-                          "client": client})
+            yield Backend("redis", rdb.url, f"racecheck.backends ({getattr(server, 'provider', '?')})", start,
+                          rdb.reset, {"handle": rdb, "client": client, "server": server})
         finally:
+            client.close()
             with contextlib.suppress(Exception):
-                handle.close()
+                rdb.close()
         return
     binary = shutil.which("redis-server")
     if binary is None:
