@@ -159,3 +159,10 @@ def test_usage_errors_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--no-such-option", "x"]) == 2
     assert main(["--help"]) == 0
     assert "3  infrastructure" in capsys.readouterr().out
+
+
+def test_backends_command_describes_providers(capsys: pytest.CaptureFixture[str]) -> None:
+    """`racecheck backends` prints the provider chain for PostgreSQL and Redis and exits 0."""
+    code, out, _ = run_cli(capsys, "backends")
+    assert code == 0
+    assert "PostgreSQL" in out and "Redis" in out
