@@ -70,6 +70,8 @@ class Fault:
                 f"fault {self.action} at {self.at!r}: probability must be within 0..1, got {self.probability}"
             )
         validate_glob(self.at, f"fault {self.action}")
+        if self.action in _ERROR_MODULES and self.params.get("error"):
+            resolve_error(self.action, str(self.params["error"]))  # a typo fails here, not mid-trial
 
     def describe(self) -> str:
         who = "all workers" if self.workers is None else "worker " + ",".join(map(str, self.workers))
