@@ -26,8 +26,11 @@ code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, m
 #detail { min-height: 1.4em; color:#374151; }
 #legend { display:flex; flex-wrap:wrap; gap:6px 16px; align-items:center; font-size:12.5px; }
 #legend .item { display:flex; align-items:center; gap:5px; }
-#legend .event, #legend .section { position:static; }
-#legend .section { display:inline-block; width:34px; height:13px; }
+#legend .swatch { display:inline-block; flex:none; }
+#legend .box { width:16px; height:16px; border-radius:3px; color:#fff; text-align:center;
+  font:700 10.5px/16px ui-monospace, monospace; margin-right:2px; }
+#legend .bar { width:34px; height:13px; border-radius:3px; }
+#legend .tick-mark { width:2px; height:16px; background:var(--minor); }
 #timeline { position:relative; overflow-x:auto; background:#fff; border:1px solid #e5e7eb;
   border-radius:8px; margin-top:8px; }
 #timeline-inner { position:relative; min-width:100%; }

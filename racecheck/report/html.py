@@ -144,21 +144,25 @@ def _controls() -> str:
             '<span id="detail">Hover over an event for its details; click it to find it in the list below.</span></div>')
 
 
+_BOX = "swatch box"
 _LEGEND = [
-    ('<span class="event sql">S</span>', "SQL statement"),
-    ('<span class="event redis">R</span>', "Redis command"),
-    ('<span class="event effect">E</span>', "effect (explicit or spied call)"),
-    ('<span class="event fault">F</span>', "injected fault"),
-    ('<span class="event crash">\u2715</span>', "worker crash"),
-    ('<span class="event error">!</span>', "exception raised"),
-    ('<span class="event log">L</span>', "log"),
-    ('<span class="event minor" style="height:16px;display:inline-block"></span>', "point / start / end"),
-    ('<span class="section critical"></span>', "critical section"),
-    ('<span class="section effect-span"></span>', "spied call in progress"),
-    ('<span class="section critical open"></span>', "never closed (crash or trial end)"),
-    ('<span class="section critical overlap"></span>', "overlapping sections of one key (window shaded)"),
-    ('<span class="event effect duplicate">E</span>', "duplicate effect (same name and key done again)"),
-    ('<span class="event point flagged" style="width:16px">&nbsp;</span>', "named in a violation"),
+    (f'<span class="{_BOX}" style="background:var(--sql)">S</span>', "SQL statement"),
+    (f'<span class="{_BOX}" style="background:var(--redis)">R</span>', "Redis command"),
+    (f'<span class="{_BOX}" style="background:var(--effect)">E</span>', "effect (explicit or spied call)"),
+    (f'<span class="{_BOX}" style="background:var(--fault)">F</span>', "injected fault"),
+    (f'<span class="{_BOX}" style="background:var(--crash);border-radius:50%">\u2715</span>', "worker crash"),
+    (f'<span class="{_BOX}" style="background:var(--error)">!</span>', "exception raised"),
+    (f'<span class="{_BOX}" style="background:var(--log)">L</span>', "log"),
+    ('<span class="swatch tick-mark"></span>', "point / start / end"),
+    ('<span class="swatch bar" style="background:#ddd6fe;border:1px solid #7c3aed"></span>', "critical section"),
+    ('<span class="swatch bar" style="background:#bbf7d0;border:1px solid var(--effect)"></span>', "spied call in progress"),
+    ('<span class="swatch bar" style="background:#ddd6fe;border:1px dashed #7c3aed"></span>',
+     "never closed (crash or trial end)"),
+    ('<span class="swatch bar" style="border:2px solid var(--bad);background:repeating-linear-gradient(45deg,#fecaca 0 5px,#fee2e2 5px 10px)"></span>',
+     "overlapping sections of one key (window shaded)"),
+    (f'<span class="{_BOX}" style="background:var(--effect);box-shadow:0 0 0 2px #fff,0 0 0 4px var(--bad)">E</span>',
+     "duplicate effect (same name and key done again)"),
+    (f'<span class="{_BOX}" style="background:#e5e7eb;box-shadow:0 0 0 3px #fcd34d"></span>', "named in a violation"),
 ]
 
 
@@ -207,7 +211,7 @@ def _timeline(model: m.TimelineModel) -> str:
                             f'style="left:{100 * mk.ms / span:.4f}%;display:none" title="{_e(tip)}">{_e(text)}</span>')
         lanes.append(
             f'<div class="lane" data-worker="{lane.data_worker}" data-bar-rows="{lane.bar_rows}">'
-            f'<div class="lane-label">{_e(lane.label)}<small>{_e(_lane_caption(lane))}</small></div>'
+            f'<div class="lane-label"><span class="lane-name">{_e(lane.label)}</span><small>{_e(_lane_caption(lane))}</small></div>'
             f'<div class="lane-track">{"".join(body)}</div></div>')
     windows = []
     for a, b in model.overlap_windows:
