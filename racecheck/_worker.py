@@ -22,6 +22,8 @@ from .errors import WorkerCrashed
 from .faults import Fault, FaultInjector, apply_env
 from .spy import Spy
 
+STARTUP_GRACE = 60.0  # seconds a worker process may take to start before it counts as hung
+
 
 @dataclass
 class WorkerSpec:
@@ -118,11 +120,14 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
     if setup_error is not None:
         rt.record(h.ERROR, type=type(setup_error).__name__, message=f"worker setup failed: {setup_error}")
         gate.finish(spec.worker)
+        barrier.abort()  # the others must not wait for a worker that will never come
         os._exit(0)
     for f in injector.env_faults("before_trigger", spec.worker):
         apply_env(f)
     try:
-        barrier.wait(timeout=spec.timeout)
+        # The others may still be starting (interpreter, imports) under CPU load: that is not
+        # the trigger's time, so do not let the barrier break after only the trial timeout.
+        barrier.wait(timeout=spec.timeout + STARTUP_GRACE)
     except threading.BrokenBarrierError:
         gate.finish(spec.worker)
         return

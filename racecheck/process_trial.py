@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _runtime
 from . import history as h
-from ._worker import WorkerSpec, worker_main
+from ._worker import STARTUP_GRACE, WorkerSpec, worker_main
 from .errors import ConfigError
 from .faults import FaultInjector
 from .scheduling import Controller
@@ -123,6 +123,31 @@ def _serve(runner: Runner, worker: int, conn: Any, controller: Controller | None
             controller.finish(worker)
 
 
+def _wait_for_trial(procs: list[Any], events_path: str, timeout: float) -> None:
+    """Wait until the workers exit or their triggers ran ``timeout`` seconds.
+
+    The clock starts when the triggers start (their ``start`` events), not when the trial
+    was sent: a worker still starting its interpreter under CPU load is not hung, unless
+    it takes more than STARTUP_GRACE.
+    """
+    hard = time.monotonic() + timeout + STARTUP_GRACE
+    deadline = time.monotonic() + timeout + 5.0
+    while True:
+        for p in procs:
+            p.join(max(0.0, deadline - time.monotonic()))
+        alive = [i for i, p in enumerate(procs) if p.is_alive()]
+        now = time.monotonic()
+        if not alive or now >= hard:
+            return
+        starts = {e.worker: e.t for e in h.read_jsonl(events_path) if e.kind == h.START}
+        if any(i not in starts for i in alive):
+            deadline = min(hard, now + 0.5)  # still starting up
+            continue
+        deadline = min(hard, max(starts.values()) / 1e9 + timeout)
+        if now >= deadline:
+            return
+
+
 def run_process_trial(runner: Runner, index: int, controller: Controller | None, injector: FaultInjector,
                       prefetch: bool) -> tuple[list[h.Event], list[int], dict[str, str], _runtime.Runtime]:
     cfg = runner.cfg
@@ -135,9 +160,7 @@ def run_process_trial(runner: Runner, index: int, controller: Controller | None,
         t = threading.Thread(target=_serve, args=(runner, i, conn, controller), daemon=True)
         t.start()
         servers.append(t)
-    deadline = time.monotonic() + cfg.timeout + 5.0  # spawn/import time is not the trigger's
-    for p in gen.procs:
-        p.join(max(0.0, deadline - time.monotonic()))
+    _wait_for_trial(gen.procs, events_path, cfg.timeout)
     hung = [i for i, p in enumerate(gen.procs) if p.is_alive()]
     stacks: dict[str, str] = {}
     if hung:

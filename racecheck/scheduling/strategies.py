@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from typing import Any, Protocol
 
 from ..errors import ConfigError
@@ -156,13 +157,20 @@ class DFS(_Base):
 
 
 class Replay(_Base):
-    """Hand back recorded choices; when the recorded worker is not waiting, wait, then diverge."""
+    """Hand back recorded choices; when the recorded worker is not waiting, wait, then diverge.
+
+    A forced choice (the controller's quantum ran out) diverges only after ``grace``
+    seconds: under CPU load the recorded worker is usually just slow, not blocked, and
+    waiting for it keeps the replay on the recorded schedule. Only the first divergence waits.
+    """
 
     name = "replay"
 
-    def __init__(self, schedule: Schedule) -> None:
+    def __init__(self, schedule: Schedule, grace: float = 2.0) -> None:
         self.schedule = schedule
+        self.grace = grace
         self.diverged = 0
+        self._missed: tuple[int, float] | None = None  # (step, first forced miss)
 
     def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
         if step < len(self.schedule.choices):
@@ -171,6 +179,11 @@ class Replay(_Base):
                 return want
             if not force:
                 return None
+            now = time.monotonic()
+            if self._missed is None or self._missed[0] != step:
+                self._missed = (step, now)
+            if not self.diverged and now - self._missed[1] < self.grace:
+                return None  # once off the recorded schedule, waiting buys nothing
             self.diverged += 1
         return last if last in waiting else waiting[0]
 

@@ -20,7 +20,7 @@ def _schedules(res: racecheck.RunResult) -> list[str | None]:
 def test_same_seed_same_trace_in_memory(strategy: str) -> None:
     """Two runs with one seed produce the same (worker, kind, name) sequence in every trial."""
     kw = dict(n=3, trials=6, strategy=strategy, seed=42, setup=targets.reset, stop_on_failure=False,
-              invariants=[racecheck.exactly_once("spawn")])
+              invariants=[racecheck.exactly_once("spawn")], quantum=1.0)
     a = racecheck.run(targets.check_then_act, **kw)
     b = racecheck.run(targets.check_then_act, **kw)
     assert _trace(a) == _trace(b)
@@ -54,8 +54,10 @@ def test_same_seed_same_trace_with_fakeredis(strategy: str, fake_redis_server) -
     def flush() -> None:
         fakeredis.FakeRedis(server=fake_redis_server).flushall()
 
+    # A fixed quantum: nothing here blocks, and under CPU load an adaptive one may mark a slow
+    # step "blocked" and so change the schedule.
     kw = dict(n=2, trials=20, strategy=strategy, seed=9, setup=flush, stop_on_failure=False,
-              invariants=[racecheck.exactly_once("spawn")])
+              invariants=[racecheck.exactly_once("spawn")], quantum=1.0)
     a = racecheck.run(targets.redis_check_then_act, **kw)
     b = racecheck.run(targets.redis_check_then_act, **kw)
     assert _trace(a) == _trace(b)

@@ -23,7 +23,10 @@ def state_file(tmp_path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN2
 
 def test_process_check_then_act_under_pct_gets_a_schedule_that_replays(state_file) -> None:  # noqa: ANN001
     """Under strategy="pct" in process mode a file-backed check-then-act fails with a schedule that replays."""
-    opts = dict(mode="processes", setup=state_file, invariants=[racecheck.exactly_once("spawn")], timeout=20)
+    # Nothing blocks here: a fixed quantum keeps a slow pipe round trip under CPU load from
+    # being taken for a blocked worker (which would change the schedule).
+    opts = dict(mode="processes", setup=state_file, invariants=[racecheck.exactly_once("spawn")], timeout=20,
+                quantum=1.0)
     res = racecheck.run("scheduling.targets:file_check_then_act", n=2, trials=10, strategy="pct", seed=2, **opts)
     failure = res.first_failure
     assert failure is not None, "pct should interleave the two processes between read and write"
