@@ -160,7 +160,7 @@ def build_fault(item: FaultItem, loc: Loc, backends: set[str]) -> F.Fault:
                                              f"{', '.join(sorted(backends)) or 'no backends'}; add it under 'backends:'")
     try:
         if kind == "scrub_env":
-            return F.scrub_env(d["names"], set=d["set"], when=d["when"], at=d["at"], worker=d["worker"])
+            return F.scrub_env(d["names"], set=d["set"], when=d["when"], at=d["at"], worker=common.get("worker"))
         if kind == "db_error":
             common.pop("after", None)
             return F.db_error(d["at"], d["error"], after_commit=d["after_commit"], message=d["message"], **common)
