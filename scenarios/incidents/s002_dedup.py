@@ -149,15 +149,14 @@ def dispatch_redis_fail_open(pr: int = 194, sha: str = "9ed4dfcc") -> bool:
 
 
 def setup(url: str | None = None) -> None:
-    """Before a trial: forget in-memory claims and delete the dedup keys in Redis."""
+    """Process startup before a trial: capture the Redis URL, forget in-memory claims, delete the dedup keys."""
     reset_memory()
     reset_client()
-    from ._conn import redis_url
-
-    target = url or STARTUP_REDIS_URL or os.environ.get("REDIS_URL")
+    target = url or os.environ.get("REDIS_URL")
     if not target:
         return
-    client = redis_client(redis_url(target))
+    configure(target)  # captured now, before any scrub of the environment
+    client = redis_client(target)
     try:
         keys = list(client.scan_iter(match=PREFIX + "*"))
         if keys:

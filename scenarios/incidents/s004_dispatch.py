@@ -57,6 +57,11 @@ def setup_one(url: str | None = None) -> None:
     setup(url, pending=1)
 
 
+def setup_many(url: str | None = None) -> None:
+    """Six pending reviews (for parallel dispatch)."""
+    setup(url, pending=6)
+
+
 def stuck_reviews(url: str | None = None) -> list[tuple[Any, ...]]:
     """Reviews left pending or queued (nothing will ever run them without another dispatch)."""
     with connect(url) as conn:

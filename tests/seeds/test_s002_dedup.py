@@ -40,7 +40,6 @@ def test_redis_dedup_holds_across_processes(race: Any, rds: Any) -> None:
 
 def test_redis_error_fails_closed(race: Any, rds: Any) -> None:
     """A claim whose Redis call fails dispatches nothing and logs at ERROR."""
-    m.configure(rds.url)
     race.spy(DISPATCH, key="pr,sha")
     result = race.run(m.dispatch_redis, n=4, trials=10, seed=1, setup=m.setup,
                       faults=[racecheck.redis_error("redis:SET*", worker=0)],
@@ -50,7 +49,6 @@ def test_redis_error_fails_closed(race: Any, rds: Any) -> None:
 
 def test_fail_open_claim_is_caught(race: Any, rds: Any) -> None:
     """A claim that treats a Redis error as 'not a duplicate' dispatches anyway: fail_closed catches it."""
-    m.configure(rds.url)
     race.spy(DISPATCH, key="pr,sha")
     result = race.run(m.dispatch_redis_fail_open, n=4, trials=10, seed=1, setup=m.setup,
                       faults=[racecheck.redis_error("redis:SET*", worker=0)],

@@ -56,7 +56,7 @@ def test_parallel_dispatch_dispatches_each_review_once(race: Any, pg: Any) -> No
     """Parallel dispatch from two dispatchers still dispatches every review exactly once."""
     _spy(race)
     result = race.run(m.dispatch_pending_fixed, n=2, trials=5, seed=1, kwargs={"parallel": True},
-                      setup=lambda: m.setup(pending=6),
+                      setup=m.setup_many,
                       invariants=[racecheck.exactly_once("dispatch", keys=range(1, 7)), racecheck.no_exceptions()])
     result.assert_ok()
 
