@@ -300,7 +300,42 @@ def _closer(handle: Any) -> Callable[[], None]:
     return lambda: _close(handle)
 
 
+_SERVERS: dict[str, Any] = {}
+
+
+def close_servers() -> None:
+    """Stop the servers this process started for scenarios (the CLI calls it once at the end)."""
+    while _SERVERS:
+        _, server = _SERVERS.popitem()
+        _close(server)
+
+
 def _provide(kind: str) -> Any:
+    """One server per kind per process, shared by every scenario of the run (each gets its own database)."""
+    server = _SERVERS.get(kind)
+    if server is not None:
+        if _alive(server):
+            return server
+        _close(server)
+    server = _start_server(kind)
+    if not _SERVERS:
+        import atexit
+
+        atexit.register(close_servers)
+    _SERVERS[kind] = server
+    return server
+
+
+def _alive(server: Any) -> bool:
+    running = getattr(server, "running", None)
+    if callable(running):
+        with contextlib.suppress(Exception):
+            return bool(running())
+        return False
+    return True
+
+
+def _start_server(kind: str) -> Any:
     try:
         import racecheck.backends as b
 
@@ -346,8 +381,7 @@ def prepared(loaded: LoadedScenario, profile: str = "fast",
             if spec.backends is not None and spec.backends.postgres is not None:
                 pg = spec.backends.postgres
                 sql = schema_text(spec, loaded.directory)
-                server = _provide("postgres")
-                cleanup.append(_closer(server))  # drops its databases; stops it if racecheck started it
+                server = _provide("postgres")  # shared by the run's scenarios; see close_servers()
                 db = _postgres_db(server, sql)
                 cleanup.append(_closer(db))
                 handles["postgres"] = db
@@ -356,7 +390,6 @@ def prepared(loaded: LoadedScenario, profile: str = "fast",
             if spec.backends is not None and spec.backends.redis is not None:
                 rs = spec.backends.redis
                 rserver = _provide("redis")
-                cleanup.append(_closer(rserver))
                 rdb = rserver.database()
                 cleanup.append(_closer(rdb))
                 handles["redis"] = rdb
