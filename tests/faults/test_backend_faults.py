@@ -99,8 +99,8 @@ def test_backend_down_stop_loses_redis_keys(race_redis_real):
     assert race_redis_real.client().ping()  # the server is back after the run
 
 
-LEASE_ARGS = {0: ("w0", 0.0), 1: ("w1", 0.05)}  # w0 takes the lease first; w1 keeps trying
-PAUSE = racecheck.delay(at="lease:work", seconds=0.4, worker=0)  # TTL is 0.15 s
+LEASE_ARGS = {0: ("w0", False), 1: ("w1", True)}  # w0 takes the lease first; w1 then keeps trying
+PAUSE = racecheck.delay(at="lease:work", seconds=0.6, worker=0)  # the lease TTL is 0.1 s
 
 
 def _lease_run(race_redis_real, store: str, invariants) -> racecheck.RunResult:

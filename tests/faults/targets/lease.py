@@ -42,12 +42,17 @@ def _acquire(r: redis.Redis, resource: str, me: str, ttl_ms: int, wait: float) -
         time.sleep(0.01)
 
 
-def trigger_redis_lease(url: str, me: str, start_after: float = 0.0, store: str = "naive",
-                        resource: str = "r1", ttl_ms: int = 150) -> str:
-    """Take the lease, work (a point where a pause may hit), write with the fencing token."""
-    time.sleep(start_after)
+def trigger_redis_lease(url: str, me: str, second: bool = False, store: str = "naive",
+                        resource: str = "r1", ttl_ms: int = 100) -> str:
+    """Take the lease, work (a point where a pause may hit), write with the fencing token.
+
+    ``second``: start contending only once someone holds the lease (makes the order certain).
+    """
     r = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))
     try:
+        deadline = time.monotonic() + 5
+        while second and not r.exists(f"lease:{resource}") and time.monotonic() < deadline:
+            time.sleep(0.005)
         token = _acquire(r, resource, me, ttl_ms, wait=2.0)
         if token is None:
             return "gave up"
@@ -69,9 +74,10 @@ def trigger_redis_lease(url: str, me: str, start_after: float = 0.0, store: str 
 LOCK_SCHEMA = "CREATE TABLE resources (id text PRIMARY KEY, holder text); INSERT INTO resources VALUES ('r1', NULL);"
 
 
-def trigger_pg_lock(url: str, me: str, start_after: float = 0.0, resource: str = "r1") -> str:
+def trigger_pg_lock(url: str, me: str, second: bool = False, resource: str = "r1") -> str:
     """Hold a row lock for the whole critical section: a pause cannot hand it to anyone else."""
-    time.sleep(start_after)
+    if second:
+        time.sleep(0.05)
     with psycopg.connect(url) as conn, conn.transaction():
         conn.execute("SELECT id FROM resources WHERE id = %s FOR UPDATE", (resource,))
         with racecheck.section("lease", key=resource):
