@@ -61,6 +61,7 @@ code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, m
 .event.hl, .section.hl { outline:2px solid #000; outline-offset:2px; z-index:6; }
 .label { position:absolute; font-size:11px; line-height:14px; white-space:nowrap; color:#374151;
   padding-left:2px; border-left:1px solid #d1d5db; z-index:2; }
+.label.flip { border-left:none; border-right:1px solid #d1d5db; padding:0 2px 0 0; text-align:right; }
 .label.minor { color:#9ca3af; font-size:10.5px; border-left-color:#eef0f3; }
 .label.duplicate { color:var(--bad); font-weight:700; }
 .label.duplicate::before { content:"DUPLICATE "; }
@@ -174,6 +175,9 @@ JS = r"""
       var x = xOf(parseFloat(l.getAttribute("data-ms")), parseInt(l.getAttribute("data-idx"), 10), w);
       l.style.display = ""; l.style.left = x + "px";
       var width = l.offsetWidth + 6, r = 0;
+      var flip = x + width > w;  // near the right edge: the label ends at its mark instead
+      l.classList.toggle("flip", flip);
+      if (flip) { x = x - width + 6; l.style.left = x + "px"; }
       while (r < rowEnd.length && rowEnd[r].some(function (iv) { return iv[0] < x + width && x < iv[1]; })) r++;
       if (r >= MAX_LABEL_ROWS) { l.style.display = "none"; return; }
       (rowEnd[r] = rowEnd[r] || []).push([x, x + width]); used = Math.max(used, r + 1);

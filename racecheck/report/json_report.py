@@ -10,11 +10,12 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from .outcomes import check_outcome, result_dict, summary
+from .outcomes import check_outcome, elapsed, result_dict, summary
 
 FORMAT = "racecheck-report"
 VERSION = 1
-FIELDS = ("scenario", "file", "expect", "status", "result", "error", "html")
+FIELDS = ("scenario", "file", "line", "expect", "status", "error_kind", "message", "elapsed_s",
+          "result", "error", "html")
 
 
 def machine() -> dict[str, Any]:
@@ -36,6 +37,7 @@ def build_json(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
         s["result"] = result_dict(o.get("result"))
         s["html"] = os.fspath(o["html"]) if o.get("html") else None
         s["file"] = os.fspath(o["file"]) if o.get("file") else None
+        s["elapsed_s"] = elapsed(o)
         scenarios.append(s)
     return {
         "format": FORMAT,

@@ -36,7 +36,8 @@ def _classname(o: dict[str, Any]) -> str:
 def _failure_message(o: dict[str, Any]) -> str:
     r = result_dict(o.get("result")) or {}
     if o["status"] == "unexpected-pass":
-        return (f"expected a violation but {r.get('trials_run', 0)} trials passed; the race may be fixed "
+        n = r.get("trials_run", o.get("trials_run", 0))
+        return (f"expected a violation but {n} trials passed; the race may be fixed "
                 "or need more trials or another strategy")
     vs = r.get("violations") or []
     first = vs[0]["message"] if vs else "violation"
@@ -64,8 +65,9 @@ def build_junit(outcomes: list[dict[str, Any]]) -> ET.Element:
         case = ET.SubElement(suite, "testcase", attrs)
         status = o["status"]
         if status == "error":
-            err = _clean(str(o.get("error") or "error"))
-            el = ET.SubElement(case, "error", message=err.splitlines()[0] if err else "error", type="error")
+            err = _clean(str(o.get("error") or o.get("message") or "error"))
+            kind = str(o.get("error_kind") or "error")
+            el = ET.SubElement(case, "error", message=err.splitlines()[0] if err else "error", type=kind)
             el.text = err
         elif status in ("unexpected-pass", "unexpected-violation"):
             el = ET.SubElement(case, "failure", message=_clean(_failure_message(o)), type=status)

@@ -5,7 +5,9 @@ An outcome is a dict::
     {"scenario": name, "file": path, "expect": "violation" | "pass",
      "status": "as-expected" | "unexpected-pass" | "unexpected-violation" | "error",
      "result": RunResult | RunResult.to_dict() | None, "error": str | None, "html": path | None,
-     "report": optional text report (else rebuilt from the result)}
+     # optional:
+     "report": text report (else rebuilt from the result), "line": int, "error_kind": "input" | "infra",
+     "message": one-line verdict, "elapsed_s": float, "trials_run": int}
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ def summary(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def elapsed(outcome: dict[str, Any]) -> float:
+    if outcome.get("elapsed_s") is not None:
+        return float(outcome["elapsed_s"])
     r = outcome.get("result")
     if isinstance(r, RunResult):
         return float(r.elapsed)

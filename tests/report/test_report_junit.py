@@ -50,9 +50,11 @@ def test_unexpected_pass_is_failure(outcomes, tmp_path):
 
 
 def test_error_case_carries_message_even_with_control_chars(outcomes, tmp_path):
-    """Bad input is an error element with its message; characters XML cannot hold are replaced."""
+    """Bad input is an error element typed by its error_kind with its message; characters XML
+    cannot hold are replaced."""
     outcomes[-1]["error"] += "\x00\x1b[31m"
+    outcomes[-1]["error_kind"] = "input"
     _, cases = _cases(write_junit(outcomes, tmp_path / "junit.xml"))
     e = cases["broken-yaml"].find("error")
-    assert e is not None and "unknown key 'invariant'" in e.get("message")
+    assert e is not None and "unknown key 'invariant'" in e.get("message") and e.get("type") == "input"
     assert cases["broken-yaml"].find("failure") is None
