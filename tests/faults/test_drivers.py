@@ -23,6 +23,7 @@ def test_sync_psycopg_statements_are_recorded(race_postgres):
     texts = _texts(res, h.SQL, "statement")
     assert texts.count("SELECT 1 AS sync_probe") == 2
     assert texts.count("SELECT %s::int AS param_probe") == 2
+    assert texts.count("SELECT %s::int AS many_probe") == 2  # executemany is one statement event
     assert texts.count("COMMIT") == 2
 
 
@@ -49,7 +50,9 @@ def test_asyncio_redis_commands_are_recorded(race_redis_real):
     """Commands of a redis.asyncio client are `redis` events in asyncio mode."""
     res = racecheck.run(drivers.redis_async, n=2, trials=1, mode="asyncio", args=(race_redis_real.url,))
     res.assert_ok()
-    assert _texts(res, h.REDIS, "command").count("SET probe:async 1") == 2
+    texts = _texts(res, h.REDIS, "command")
+    assert texts.count("SET probe:async 1") == 2
+    assert texts.count("PIPELINE INCRBY probe:acount 1; GET probe:async") == 2
 
 
 def test_statements_are_points_faults_can_target(race_postgres):

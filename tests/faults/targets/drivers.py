@@ -16,6 +16,7 @@ def pg_sync(url: str) -> Any:
     with psycopg.connect(url) as conn:
         conn.execute("SELECT 1 AS sync_probe")
         with conn.cursor() as cur:
+            cur.executemany("SELECT %s::int AS many_probe", [(1,), (2,)])
             cur.execute("SELECT %s::int AS param_probe", (7,))
             return cur.fetchone()
 
@@ -47,6 +48,10 @@ async def redis_async(url: str) -> Any:
     r = redis.asyncio.Redis.from_url(url, retry=Retry(NoBackoff(), 0))
     try:
         await r.set("probe:async", "1")
+        async with r.pipeline() as p:
+            p.incr("probe:acount")
+            p.get("probe:async")
+            await p.execute()
         return await r.get("probe:async")
     finally:
         await r.aclose()
