@@ -75,6 +75,23 @@ class _Generation:
             p.join(5)
 
 
+def _read_stack(path: str, wait: float = 3.0) -> str:
+    """Wait (briefly) for faulthandler to finish writing a hung worker's stack, then read it."""
+    end = time.monotonic() + wait
+    text, last = "", -1
+    while time.monotonic() < end:
+        try:
+            with open(path) as fh:
+                text = fh.read()
+        except OSError:
+            text = ""
+        if text and len(text) == last:
+            break  # stopped growing
+        last = len(text)
+        time.sleep(0.05)
+    return text
+
+
 class ProcessPool:
     """Hands out one fresh generation of worker processes per trial, preparing the next ahead."""
 
@@ -171,13 +188,8 @@ def run_process_trial(runner: Runner, index: int, controller: Controller | None,
                 os.kill(gen.procs[i].pid, signal.SIGUSR1)
             except ProcessLookupError:
                 pass
-        time.sleep(0.3)
         for i in hung:
-            try:
-                with open(gen.stack_paths[i]) as fh:
-                    stacks[f"w{i}"] = fh.read()
-            except OSError:
-                pass
+            stacks[f"w{i}"] = _read_stack(gen.stack_paths[i])
     gen.close()
     for t in servers:
         t.join(1.0)
