@@ -55,12 +55,27 @@ def bench_postgres(provider: str, trials: int, trial_ms: float, url: str | None 
             t0 = time.perf_counter()
             db.reset()
             burst.append(time.perf_counter() - t0)
+        ready_resets, clones = [], []
+        for _ in range(max(5, trials // 3)):
+            for fut in list(srv._pending.values()):  # let the spare clone finish: long trials
+                fut.result(timeout=60)
+            t0 = time.perf_counter()
+            db.reset()
+            ready_resets.append(time.perf_counter() - t0)
+        for i in range(max(5, trials // 3)):
+            name = f"{db.dbname}_bench{i}"
+            t0 = time.perf_counter()
+            srv._create_db(name, db.template or "")
+            clones.append(time.perf_counter() - t0)
+            srv._drop_db(name)
         return {
             "provider": provider, "version": srv.version,
             "pg_ready_ms": _ms(ready),
             "pg_first_db_ms": _ms(first_db),
             "pg_reset_median_ms": _median(paced), "pg_reset_p90_ms": _p90(paced),
             "pg_reset_backtoback_median_ms": _median(burst),
+            "pg_reset_spare_ready_median_ms": _median(ready_resets),
+            "pg_create_database_template_median_ms": _median(clones),
         }
     finally:
         srv.close()

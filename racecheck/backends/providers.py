@@ -45,16 +45,12 @@ class ProviderReport:
     reason: str
     emulated: bool = False
     available: bool | None = None  # probe result when it was not started
+    status: str = ""  # USED, would use, available, no, skipped, failed
 
     def line(self) -> str:
-        if self.used:
-            mark = "USED     "
-        elif self.available:
-            mark = "available"
-        else:
-            mark = "no       "
+        status = self.status or ("USED" if self.used else "available" if self.available else "no")
         emu = " [EMULATED]" if self.emulated else ""
-        return f"  {self.name:<9} {mark} {self.reason}{emu}"
+        return f"  {self.name:<9} {status:<9} {self.reason}{emu}"
 
 
 # the reports of the last provide_*() per kind, in this process
@@ -195,11 +191,14 @@ def _provide(kind: str, starter: Callable[[str, str | None, bool], Any], *, url:
              allow_reset: bool, providers: list[str] | None, require_real: bool = False) -> Any:
     reports: list[ProviderReport] = []
     try:
-        for name in chain(kind, providers):
+        names = chain(kind, providers)
+        if url and "url" not in names:
+            names.insert(0, "url")  # an explicit url= argument is always tried first
+        for name in names:
             if name == "fakeredis" and require_real:
                 reports.append(ProviderReport(name, kind, False,
-                                              "skipped: real Redis required, fakeredis is an emulation",
-                                              emulated=True))
+                                              "real Redis required, fakeredis is an emulation",
+                                              emulated=True, status="skipped"))
                 continue
             ok, why = probe(kind, name, url)
             if not ok:
@@ -211,7 +210,8 @@ def _provide(kind: str, starter: Callable[[str, str | None, bool], Any], *, url:
             except Exception as e:  # noqa: BLE001 - any failure moves on down the chain
                 msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
                 reports.append(ProviderReport(name, kind, False, f"failed to start: {msg}",
-                                              emulated=name == "fakeredis", available=True))
+                                              emulated=name == "fakeredis", available=True,
+                                              status="failed"))
                 continue
             version = getattr(server, "version", "")
             reports.append(ProviderReport(name, kind, True, f"{version}: {server.detail}",
@@ -253,16 +253,17 @@ def plan(kind: str, *, url: str | None = None, providers: list[str] | None = Non
             continue
         emu = name == "fakeredis"
         if name not in names:
-            out.append(ProviderReport(name, kind, False, "skipped: not in RACECHECK_PROVIDERS / --racecheck-providers",
-                                      emulated=emu, available=False))
+            out.append(ProviderReport(name, kind, False, "not in RACECHECK_PROVIDERS / --racecheck-providers",
+                                      emulated=emu, available=False, status="skipped"))
             continue
         ok, why = probe(kind, name, url)
         if ok and not chosen:
             chosen = True
-            out.append(ProviderReport(name, kind, False, "WOULD USE: " + why, emulated=emu, available=True))
+            out.append(ProviderReport(name, kind, False, why, emulated=emu, available=True,
+                                      status="would use"))
         elif ok:
-            out.append(ProviderReport(name, kind, False, "available, not needed: " + why, emulated=emu,
-                                      available=True))
+            out.append(ProviderReport(name, kind, False, why, emulated=emu, available=True,
+                                      status="available"))
         else:
             how = HOW_TO_GET.get((kind, name), "")
             tail = f" ({how})" if how and how not in why else ""
@@ -300,7 +301,7 @@ def describe_providers(*, postgres_url: str | None = None, redis_url: str | None
             reports = plan(kind, url=u, providers=providers)
             lines.append(f"{label}: provider chain (probed, nothing started):")
             lines += [r.line() for r in reports]
-            if not any(r.reason.startswith("WOULD USE") for r in reports):
+            if not any(r.status == "would use" for r in reports):
                 lines.append("  => " + _no_backend_message(kind, [r for r in reports
-                                                                   if not r.reason.startswith("skipped")]))
+                                                                   if r.status != "skipped"]))
     return "\n".join(lines)

@@ -111,12 +111,11 @@ def backend_header_lines(config: Any = None) -> list[str]:
         except Exception as e:  # noqa: BLE001 - never break the header
             lines.append(f"racecheck {kind}: not started (probe failed: {e})")
             continue
-        chosen = [r for r in reports if r.reason.startswith("WOULD USE")]
+        chosen = [r for r in reports if r.status == "would use"]
         if chosen:
             r = chosen[0]
             emu = " [EMULATED]" if r.emulated else ""
-            lines.append(f"racecheck {kind}: not started; provider {r.name}{emu} "
-                         f"({r.reason.removeprefix('WOULD USE: ')})")
+            lines.append(f"racecheck {kind}: not started; provider {r.name}{emu} ({r.reason})")
         else:
             lines.append(f"racecheck {kind}: not started; no provider available (run `racecheck backends`)")
     return lines

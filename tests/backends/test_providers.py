@@ -70,6 +70,7 @@ def test_url_provider_uses_shared_server_and_drops_only_its_dbs():
 def test_url_env_var_is_first_in_chain(monkeypatch):
     """RACECHECK_POSTGRES_URL selects the url provider before local servers."""
     monkeypatch.setenv("RACECHECK_POSTGRES_URL", SHARED_PG_URL)
+    monkeypatch.delenv("RACECHECK_PROVIDERS", raising=False)
     srv = provide_postgres()
     try:
         assert srv.provider == "url"
