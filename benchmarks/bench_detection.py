@@ -174,7 +174,10 @@ def markdown(res: dict[str, Any]) -> str:
     lines = [f"Each cell: {res['runs']} independent runs, each allowed up to {res['trials_budget']} trials "
              "(a trial = N triggers once, then the judge). *found* = runs that saw the bug; medians are over "
              "the runs that found it. Wall time includes the per-trial reset (DELETE of the two tables). For `hypothesis` the wall "
-             "time includes shrinking the failing schedule; trials counts the examples until the first failure.", ""]
+             "time includes shrinking the failing schedule; trials counts the examples until the first failure. "
+             "frontrun rows: one `frontrun.explore()` (DPOR, count=2, stop_on_first, no reproduction replays) per "
+             "run, in a subprocess under the `frontrun` wrapper; *trials* is its executions (`num_explored`); "
+             "*said it holds* = it returned a pass on the buggy target (a false negative).", ""]
     for sc in res["scenarios"]:
         det = sc["detection"]
         best = min((v["median_wall_s"] for k, v in det.items() if k.startswith("racecheck") and v["median_wall_s"]
@@ -189,7 +192,9 @@ def markdown(res: dict[str, Any]) -> str:
         for label, v in sc.get("frontrun", {}).items():
             if not label.startswith("buggy"):
                 continue
-            lines.append(f"| frontrun 0.7 DPOR ({label}) | {v['found']}/{v['runs']} | "
+            said = f" ({v['holds']} said it holds)" if v.get("holds") else ""
+            said += f" ({v['inconclusive']} inconclusive)" if v.get("inconclusive") else ""
+            lines.append(f"| frontrun 0.7 DPOR ({label}) | {v['found']}/{v['runs']}{said} | "
                          f"{fmt(v['median_executions'])} executions | {fmt(v['median_wall_s'], 'ms')} | — | "
                          f"{_ratio(v['median_wall_s'], best)} |" + (f" error: {v['errors'][0]}" if v["errors"] else ""))
         lines.append("")

@@ -1,7 +1,8 @@
 """Run every benchmark and write benchmarks/RESULTS.md and benchmarks/results/*.json.
 
     python benchmarks/run_all.py            # full (≤ 20 min on 2 cores)
-    python benchmarks/run_all.py --quick    # reduced budgets, a few minutes
+    python benchmarks/run_all.py --quick    # reduced budgets: ~3 min for ours, plus the others' benches
+    python benchmarks/run_all.py --quick --skip-others
 
 Every number in RESULTS.md comes from this run. Other engineers' benchmarks
 (bench_backends, bench_points, bench_reference_pair, bench_scheduling, bench_dispatch)
@@ -137,7 +138,8 @@ def headline(det: dict[str, Any], cost: dict[str, Any]) -> list[str]:
         best = min(rc, key=lambda kv: (-kv[1]["found"], kv[1]["median_wall_s"] or 1e9), default=None)
         fr = next((v for k, v in sc.get("frontrun", {}).items() if k == "buggy"), None)
         fr_cell = "not run (no driver for this scenario)" if fr is None else (
-            cell(fr, "median_executions", "executions") if fr["found"] else
+            cell(fr, "median_executions", "executions") + (f"; {fr['holds']}/{fr['runs']} said it holds"
+                                                           if fr.get("holds") else "") if fr["found"] else
             f"0/{fr['runs']} found: {(fr['errors'] or fr['inconclusive_reasons'] or ['?'])[0][:120]}")
         lines.append(f"| {sc['name']} | {sc['n']} | {cell(d.get('plain threads (no barrier)'))} | "
                      f"{cell(d.get('threads + barrier'))} | "
