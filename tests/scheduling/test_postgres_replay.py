@@ -9,10 +9,11 @@ from scheduling import targets
 
 
 @pytest.fixture
-def pg(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv(targets.PG_ENV, pg_url)
+def pg(race_postgres, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: ANN001
+    """A fresh database from racecheck's backend fixture, its URL exported for the targets."""
+    monkeypatch.setenv(targets.PG_ENV, race_postgres.url)
     targets.pg_reset()
-    return pg_url
+    return str(race_postgres.url)
 
 
 def test_postgres_dispatcher_schedule_replays_95_of_100(pg: str) -> None:
