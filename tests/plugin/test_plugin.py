@@ -119,6 +119,6 @@ def test_replay_option_reproduces_the_failure(inner: pytest.Pytester) -> None:
 def test_replay_that_never_reproduces_fails_with_did_not_reproduce(inner: pytest.Pytester) -> None:
     """--racecheck-replay on the fixed target fails the test with DidNotReproduce."""
     sched = _schedule(inner.runpytest_inprocess("-k", "test_buggy").stdout.str())
-    res = inner.runpytest_inprocess("-k", "test_locked", f"--racecheck-replay={sched}", "--racecheck-replays=3")
+    res = inner.runpytest_inprocess("-k", "test_locked", f"--racecheck-replay={sched}", "--racecheck-replays=1")
     res.assert_outcomes(failed=1)
     assert "DidNotReproduce" in res.stdout.str()
