@@ -274,15 +274,16 @@ class Session:
             return
         r, w = os.pipe()  # both ends are non-inheritable by default
         try:
-            self._wd = subprocess.Popen(
-                [sys.executable, "-I", str(Path(__file__).with_name("watchdog.py")),
-                 str(os.getpid()), str(self.dir), str(r)],
-                pass_fds=(r,),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=open(self.dir / "watchdog.log", "ab"),  # noqa: SIM115
-                start_new_session=True,  # survive a killpg aimed at our group
-            )
+            with open(self.dir / "watchdog.log", "ab") as log:
+                self._wd = subprocess.Popen(
+                    [sys.executable, "-I", str(Path(__file__).with_name("watchdog.py")),
+                     str(os.getpid()), str(self.dir), str(r)],
+                    pass_fds=(r,),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                    start_new_session=True,  # survive a killpg aimed at our group
+                )
         finally:
             os.close(r)
         self._wd_w = w
