@@ -72,10 +72,21 @@ class Event:
         )
 
 
+_PID = os.getpid()
+
+
+def _refresh_pid() -> None:
+    global _PID
+    _PID = os.getpid()
+
+
+os.register_at_fork(after_in_child=_refresh_pid)  # spawned workers import afresh anyway
+
+
 def make_event(
     worker: int | None, kind: str, name: str = "", key: Any = None, **payload: Any
 ) -> Event:
-    return Event(worker, os.getpid(), time.monotonic_ns(), kind, name, key_text(key), payload)
+    return Event(worker, _PID, time.monotonic_ns(), kind, name, key_text(key), payload)
 
 
 class Sink:
