@@ -14,11 +14,11 @@ INVARIANTS = [racecheck.at_most_once("groom_issue"), racecheck.mutual_exclusion(
 # w0 grooms and is then paused before its release; w1 (its clock 1 h ahead) finds w0's row
 # stale, reclaims it and grooms slowly; w0 releases; w2 arrives while w1 still grooms.
 STALE_RECLAIM = [
-    racecheck.delay("sql:SELECT sync_run_id*", 0.1, worker=1),
+    racecheck.delay("sql:SELECT sync_run_id*", 0.25, worker=1),
     racecheck.clock("sql:SELECT sync_run_id*", 3600, worker=1),
-    racecheck.delay("groomer:release", 0.3, worker=0),
-    racecheck.delay("groom_issue:after", 0.6, worker=1),
-    racecheck.delay("sql:SELECT sync_run_id*", 0.5, worker=2),
+    racecheck.delay("groomer:release", 0.5, worker=0),
+    racecheck.delay("groom_issue:after", 0.8, worker=1),
+    racecheck.delay("sql:SELECT sync_run_id*", 0.75, worker=2),
 ]
 
 

@@ -13,7 +13,7 @@ EXCLUSIVE = [racecheck.at_most_once("run_side_effect"), racecheck.mutual_exclusi
              racecheck.no_exceptions(), racecheck.fencing("fenced_write")]
 # The first holder pauses between winning the lease and publishing its timestamp (the
 # reviewer's window; a steal passes 'lease:stolen' instead), and the side effect is slow.
-SPLIT_BRAIN = [racecheck.delay("lease:acquired", 0.1), racecheck.delay("run_side_effect:after", 0.3)]
+SPLIT_BRAIN = [racecheck.delay("lease:acquired", 0.25), racecheck.delay("run_side_effect:after", 0.4)]
 # Whichever wake holds the lease crashes before its side effect (the contender never gets there).
 HOLDER_CRASH = [racecheck.crash("run_side_effect:before")]
 NO_SILENT_DROP = racecheck.custom(m.no_silent_drop, "no_silent_drop")
