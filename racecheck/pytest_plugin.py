@@ -39,6 +39,24 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "racecheck(**options): defaults for race.run in this test (n, trials, strategy, mode, timeout, ...)",
     )
+    try:
+        from .backends.pytest_fixtures import backend_configure
+    except ImportError:
+        return
+    backend_configure(config)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Name the backends the session actually used (which provider, emulated or real)."""
+    try:
+        from .backends.pytest_fixtures import backend_summary_lines
+    except ImportError:
+        return
+    lines = backend_summary_lines()
+    if lines:
+        terminalreporter.write_sep("-", "racecheck backends")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def _setting(config: pytest.Config, name: str) -> Any:
