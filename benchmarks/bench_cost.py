@@ -309,8 +309,9 @@ def markdown(res: dict[str, Any]) -> str:
         if "error" in v:
             lines.append(f"| {k} | error: {v['error']} | | |")
         else:
+            flag = " (negative: below this run's noise; one sample of each under load)" if v["overhead_ns"] < 0 else ""
             lines.append(f"| {k} | {v['outside_ns'] / 1000:.1f} µs | {v['inside_ns'] / 1000:.1f} µs | "
-                         f"{v['overhead_ns'] / 1000:.1f} µs |")
+                         f"{v['overhead_ns'] / 1000:.1f} µs{flag} |")
     b = res["backends"]
     lines += ["", "Backend start and per-trial reset (medians). *start* is a fresh database (Postgres: cloned from a "
               "template holding the schema; own fallback: CREATE DATABASE + schema) or db index (Redis) on a running "

@@ -157,8 +157,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="reduced budgets (a few minutes)")
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--skip-others", action="store_true", help="do not call the other engineers' benchmarks")
+    ap.add_argument("--render-only", action="store_true",
+                    help="rewrite RESULTS.md from the last run's benchmarks/results/*.json (no measuring)")
     args = ap.parse_args(argv)
     from benchmarks import bench_cost, bench_detection, bench_scale
+
+    if args.render_only:
+        res_dir = HERE / "results"
+        meta = json.loads((res_dir / "run.json").read_text())
+        saved = {k: json.loads((res_dir / f"{k}.json").read_text()) for k in ("detection", "cost", "scale")}
+        others_saved = json.loads((res_dir / "others.json").read_text())
+        Path(args.out).write_text(render(meta, saved, others_saved, meta.get("mode") == "quick"))
+        log(f"re-rendered {args.out} from {res_dir}")
+        return 0
 
     t_start = time.perf_counter()
     meta = machine()
