@@ -15,6 +15,7 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -226,6 +227,9 @@ class FaultInjector:
         self._counts: dict[tuple[int, int], int] = {}
         self._rngs: dict[tuple[int, int], random.Random] = {}
         self._lock = threading.Lock()
+        # Set by Hypothesis search and by replay: who decides probabilistic faults instead of the seed.
+        self.decide: Callable[[int, int], bool] | None = None
+        self.decisions: list[int] = []
         self.point_faults = [
             (i, f) for i, f in enumerate(self.faults)
             if not (f.action == "scrub_env" and f.params.get("when") != "point")
@@ -244,6 +248,11 @@ class FaultInjector:
             self._counts[(idx, worker)] = n
             if fault.every:
                 return True
+            if fault.probability is not None and self.decide is not None:
+                # Hypothesis (or a replayed schedule) chooses; every choice is logged for the schedule.
+                fire = bool(self.decide(idx, worker))
+                self.decisions.append(int(fire))
+                return fire
             if fault.probability is not None:
                 rng = self._rngs.get((idx, worker))
                 if rng is None:

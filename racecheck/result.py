@@ -114,10 +114,25 @@ class RunResult:
                 lines.extend("    " + s for s in stack.rstrip().splitlines())
         lines.append("")
         lines.append(render_timeline(t, vs))
+        if self.strategy == "hypothesis" and t.schedule:
+            from .hypothesis_search import step_list
+            from .scheduling import Schedule
+
+            switches = Schedule.decode(t.schedule).context_switches
+            lines.append("")
+            lines.append(f"shrunk schedule ({switches} context switch{'es' if switches != 1 else ''}), step by step:")
+            for i, row in enumerate(step_list(t), 1):
+                who = "recover" if row["worker"] == -1 else f"w{row['worker']}"
+                detail = f"  {row['detail']}" if row["detail"] and row["detail"] != row["point"] else ""
+                lines.append(f"  {i:3}. {who:>7}  {row['point']}{detail}")
         line = self.replay_line(t)
         if line:
             lines.append("")
             lines.append(f"replay with: {line}")
+        else:
+            lines.append("")
+            lines.append(f"not replayable: strategy {self.strategy} does not control the interleaving; "
+                         "rerun with strategy='pct' (--racecheck-strategy=pct) to get a replay line")
         return "\n".join(lines)
 
     def to_dict(self, full: bool = False) -> dict[str, Any]:

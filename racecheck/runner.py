@@ -24,7 +24,7 @@ from .errors import ConfigError, DidNotReproduce, WorkerCrashed
 from .faults import FaultInjector, apply_env
 from .invariants import NoExceptions, Violation
 from .result import RunResult, TrialRecord
-from .scheduling import Controller, Schedule, Strategy, make_strategy
+from .scheduling import Controller, Replay, Schedule, Strategy, make_strategy
 from .scheduling.noise import NoiseGate
 from .spy import install_spies, load_callable
 
@@ -79,6 +79,7 @@ class Runner:
         self._timers: list[threading.Timer] = []
         self._parked: list[_runtime.Runtime] = []
         self._pool: Any = None
+        self.fault_decider: Callable[[int, int], bool] | None = None  # Hypothesis decides faults
 
     def process_pool(self) -> Any:
         if self._pool is None:
@@ -138,6 +139,11 @@ class Runner:
             strategy.begin_trial(index, cfg.n)
             controller = Controller(strategy, cfg.n, quantum=cfg.quantum)
         injector = FaultInjector(cfg.faults, self.seed, index)
+        if self.fault_decider is not None:
+            injector.decide = self.fault_decider
+        elif isinstance(strategy, Replay) and strategy.schedule.faults:
+            recorded = iter(strategy.schedule.faults)
+            injector.decide = lambda idx, worker: bool(next(recorded, 0))
         t0 = time.monotonic_ns()
         try:
             if cfg.mode == "threads":
@@ -162,7 +168,8 @@ class Runner:
         t_end = time.monotonic_ns()
         schedule = None
         if controller is not None:
-            schedule = Schedule(cfg.n, self.seed, index, tuple(controller.choices)).encode()
+            schedule = Schedule(cfg.n, self.seed, index, tuple(controller.choices),
+                                tuple(injector.decisions)).encode()
         if events:
             t0 = min(e.t for e in events)  # time zero is the first event, not process spawn
         trial = TrialRecord(index, h.History(events), t0, t_end, schedule, [], bool(hung), stacks)

@@ -1,8 +1,9 @@
 """The schedule string: one compact, versioned line that replays a trial.
 
-``rc1:<n>:<seed>:<trial>:<choices>`` where choices is the chosen worker per step,
-run-length encoded (``0x3.1.0x2`` = 0,0,0,1,0,0). The seed and trial index restore
-seeded fault choices.
+``rc1:<n>:<seed>:<trial>:<choices>[:f<bits>]`` where choices is the chosen worker per
+step, run-length encoded (``0x3.1.0x2`` = 0,0,0,1,0,0). The seed and trial index restore
+seeded fault choices; the optional ``f`` field holds fault decisions made by Hypothesis
+(1 = fired), in the order they were asked.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ class Schedule:
     seed: int
     trial: int
     choices: tuple[int, ...]
+    faults: tuple[int, ...] = ()
 
     def encode(self) -> str:
-        return f"{VERSION}:{self.n}:{self.seed}:{self.trial}:{_rle(self.choices)}"
+        text = f"{VERSION}:{self.n}:{self.seed}:{self.trial}:{_rle(self.choices)}"
+        return text + (":f" + "".join(map(str, self.faults)) if self.faults else "")
 
     def __str__(self) -> str:
         return self.encode()
@@ -34,6 +37,10 @@ class Schedule:
     @classmethod
     def decode(cls, text: str) -> Schedule:
         parts = text.strip().split(":")
+        faults: tuple[int, ...] = ()
+        if len(parts) == 6 and parts[5].startswith("f") and set(parts[5][1:]) <= {"0", "1"}:
+            faults = tuple(int(c) for c in parts[5][1:])
+            parts = parts[:5]
         if len(parts) != 5 or parts[0] != VERSION:
             raise ConfigError(
                 f"schedule {text!r} is not a racecheck schedule; copy the whole 'rc1:...' string from the failure report"
@@ -45,7 +52,7 @@ class Schedule:
             raise ConfigError(f"schedule {text!r} is damaged ({exc}); copy it again from the failure report") from exc
         if any(c < 0 or c >= n for c in choices):
             raise ConfigError(f"schedule {text!r} names a worker outside 0..{n - 1}; it was recorded with another n")
-        return cls(n, seed, trial, choices)
+        return cls(n, seed, trial, choices, faults)
 
 
 def _rle(choices: tuple[int, ...]) -> str:
