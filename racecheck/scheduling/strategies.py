@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import deque
 from typing import Any, Protocol
 
 from ..errors import ConfigError
@@ -96,10 +97,15 @@ class PCT(_Base):
 
 
 class DFS(_Base):
-    """Bounded-preemption depth-first search over schedules, one schedule per trial.
+    """Systematic search over schedules with a preemption bound, one schedule per trial.
 
-    Non-preemptive choices come first; a choice that switches away from a worker that
-    could have continued costs one preemption. ``exhausted()`` turns true once every
+    The first trial runs the non-preemptive schedule (keep the last worker running; on a
+    forced switch take the lowest id). Each trial then adds, for every later step where a
+    running worker could have been preempted, the schedule that preempts it there, as long
+    as the bound allows. Schedules are run in the order they were found: fewer preemptions
+    first and, among equals, earlier preemptions first (iterative preemption bounding, as in
+    CHESS), so a bug at the first racy step is found in a handful of trials whatever the
+    number of workers. No schedule runs twice; ``exhausted()`` turns true once every
     schedule within the bound has run.
     """
 
@@ -107,50 +113,44 @@ class DFS(_Base):
 
     def __init__(self, max_preemptions: int = 2) -> None:
         self.bound = max_preemptions
-        self.path: list[list[Any]] = []  # [options, index, preemptions_before]
-        self.prefix: list[int] = []
+        self.frontier: deque[tuple[int, ...]] = deque([()])
+        self.prefix: tuple[int, ...] = ()
+        self.path: list[tuple[tuple[int, ...], int | None, int]] = []  # (waiting, last, chosen)
         self._done = False
         self.diverged = 0
 
     def begin_trial(self, trial: int, n: int) -> None:
         super().begin_trial(trial, n)
-        self.prefix = [node[0][node[1]] for node in self.path]
-        del self.path[len(self.prefix):]
+        self.prefix = self.frontier.popleft() if self.frontier else ()
+        self.path = []
 
     def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
+        default = last if last in waiting else min(waiting)
+        choice = default
         if step < len(self.prefix):
             want = self.prefix[step]
             if want in waiting:
-                return want
-            if not force:
+                choice = want
+            elif not force:
                 return None
-            self.diverged += 1
-            del self.path[step:]
-            self.prefix = self.prefix[:step]
-        used = self.path[-1][2] + (1 if self._is_preempt(self.path[-1]) else 0) if self.path else 0
-        if last not in waiting:
-            # A forced switch (the last worker finished or blocked) is not a preemption; branching
-            # on it only permutes start order, so take the lowest id and spend the budget on preemptions.
-            options = [min(waiting)]
-        elif used >= self.bound:
-            options = [last]
-        else:
-            options = sorted(waiting, key=lambda w: (w != last, w))
-        self.path.append([options, 0, used, last])
-        return int(options[0])
-
-    @staticmethod
-    def _is_preempt(node: list[Any]) -> bool:
-        options, idx, _, last = node
-        return last in options and options[idx] != last
+            else:
+                self.diverged += 1
+        self.path.append((tuple(waiting), last, int(choice)))
+        return int(choice)
 
     def end_trial(self) -> None:
-        while self.path and self.path[-1][1] + 1 >= len(self.path[-1][0]):
-            self.path.pop()
-        if not self.path:
+        used = 0
+        chosen = tuple(c for _, _, c in self.path)
+        for step, (waiting, last, choice) in enumerate(self.path):
+            preemptible = last is not None and last in waiting
+            if step >= len(self.prefix) and preemptible and used < self.bound:
+                for alt in waiting:
+                    if alt != choice:
+                        self.frontier.append(chosen[:step] + (alt,))
+            if preemptible and choice != last:
+                used += 1
+        if not self.frontier:
             self._done = True
-            return
-        self.path[-1][1] += 1
 
     def exhausted(self) -> bool:
         return self._done
