@@ -173,6 +173,8 @@ def run_process_trial(runner: Runner, index: int, controller: Controller | None,
     events_path = os.path.join(pool.tmp, f"events-{index}.jsonl")
     servers = []
     for i, conn in enumerate(gen.conns):
+        if controller is not None:
+            controller.register_task(i, gen.procs[i].pid)
         conn.send(("trial", index, events_path, controller is not None))
         t = threading.Thread(target=_serve, args=(runner, i, conn, controller), daemon=True)
         t.start()

@@ -40,6 +40,8 @@ class Controller:
         self._acked = False
         self.wake_timeout = 2.0  # a chosen thread that has not even woken after this is treated as blocked
         self._waiting_since = 0.0
+        self.task_of: dict[int, int] = {}
+        self.busy_limit = 5.0  # a worker on the CPU this long without reaching a point counts as blocked
         self._t0 = time.monotonic()
         self._watchdog = threading.Thread(target=self._watch, name="racecheck-controller", daemon=True)
         self._watchdog.start()
@@ -62,6 +64,8 @@ class Controller:
                     # it never ran, so it is still waiting here; without this it is never chosen again.
                     self.state[worker] = WAITING
                     self._schedule(force=False)
+            if worker not in self.task_of:
+                self.task_of[worker] = threading.get_native_id()
             if self.current == worker:
                 # The quantum starts when the chosen thread actually runs, not when it was
                 # chosen: on a loaded machine waking up can take longer than a step.
@@ -82,6 +86,28 @@ class Controller:
         with self.cv:
             self.free = True
             self.cv.notify_all()
+
+    def register_task(self, worker: int, task_id: int) -> None:
+        """Tell the controller which OS thread or process runs ``worker`` (see ``_on_cpu``)."""
+        with self.cv:
+            self.task_of[worker] = task_id
+
+    def _on_cpu(self, worker: int) -> bool:
+        """True when the worker's OS task is running or runnable, so it is slow, not blocked.
+
+        A worker waiting on a lock, a row lock or a socket sleeps (state S); one merely
+        starved of CPU on a loaded machine is runnable (R). Reading /proc keeps the
+        schedule the same under load; elsewhere the quantum alone decides.
+        """
+        tid = self.task_of.get(worker)
+        if tid is None:
+            return False
+        try:
+            with open(f"/proc/{tid}/stat", "rb") as fh:
+                state = fh.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state in (b"R", b"D")
 
     def blocked_workers(self) -> list[int]:
         with self.cv:
@@ -131,7 +157,8 @@ class Controller:
                 if not self.started and now - self._t0 > self.start_timeout:
                     self._schedule(force=True)
                 elif self.current is not None and now - self._released_at > (
-                        self.quantum if self._acked else max(self.quantum, self.wake_timeout)):
+                        self.quantum if self._acked else max(self.quantum, self.wake_timeout)) and not (
+                        self._acked and now - self._released_at < self.busy_limit and self._on_cpu(self.current)):
                     # Released but silent: waiting on something (a lock) or just slow.
                     self.state[self.current] = BLOCKED
                     self.blocked_marks += 1
