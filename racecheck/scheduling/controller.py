@@ -41,6 +41,8 @@ class Controller:
         self.wake_timeout = 2.0  # a chosen thread that has not even woken after this is treated as blocked
         self._waiting_since = 0.0
         self.task_of: dict[int, int] = {}
+        self._acked_at = 0.0
+        self._cpu_mark: int | None = None
         self.busy_limit = 5.0  # a worker on the CPU this long without reaching a point counts as blocked
         self._t0 = time.monotonic()
         self._watchdog = threading.Thread(target=self._watch, name="racecheck-controller", daemon=True)
@@ -70,7 +72,8 @@ class Controller:
                 # The quantum starts when the chosen thread actually runs, not when it was
                 # chosen: on a loaded machine waking up can take longer than a step.
                 self._acked = True
-                self._released_at = time.monotonic()
+                self._released_at = self._acked_at = time.monotonic()
+                self._cpu_mark = self._cpu_ns(worker)
             # current == worker: it runs now.
 
     def finish(self, worker: int) -> None:
@@ -92,22 +95,34 @@ class Controller:
         with self.cv:
             self.task_of[worker] = task_id
 
-    def _on_cpu(self, worker: int) -> bool:
-        """True when the worker's OS task is running or runnable, so it is slow, not blocked.
-
-        A worker waiting on a lock, a row lock or a socket sleeps (state S); one merely
-        starved of CPU on a loaded machine is runnable (R). Reading /proc keeps the
-        schedule the same under load; elsewhere the quantum alone decides.
-        """
+    def _cpu_ns(self, worker: int) -> int | None:
+        """CPU time the worker's OS task has used (ns, from /proc/<tid>/schedstat), or None."""
         tid = self.task_of.get(worker)
         if tid is None:
-            return False
+            return None
         try:
-            with open(f"/proc/{tid}/stat", "rb") as fh:
-                state = fh.read().rsplit(b")", 1)[1].split()[0]
-        except (OSError, IndexError):
+            with open(f"/proc/{tid}/schedstat", "rb") as fh:
+                return int(fh.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _still_busy(self, worker: int, now: float) -> bool:
+        """True when the worker used the CPU during the last quantum: it is slow, not blocked.
+
+        A worker waiting on a lock, a row lock or a socket uses no CPU; one that computes
+        (or is starved on a loaded machine and gets some CPU) does. Extending its quantum
+        keeps the schedule the same whatever the load; elsewhere the quantum alone decides.
+        """
+        if not self._acked or now - self._acked_at > self.busy_limit:
             return False
-        return state in (b"R", b"D")
+        used = self._cpu_ns(worker)
+        if used is None or self._cpu_mark is None:
+            return False
+        busy = used - self._cpu_mark > 0.2 * self.quantum * 1e9
+        self._cpu_mark = used
+        if busy:
+            self._released_at = now  # one more quantum
+        return busy
 
     def blocked_workers(self) -> list[int]:
         with self.cv:
@@ -158,7 +173,7 @@ class Controller:
                     self._schedule(force=True)
                 elif self.current is not None and now - self._released_at > (
                         self.quantum if self._acked else max(self.quantum, self.wake_timeout)) and not (
-                        self._acked and now - self._released_at < self.busy_limit and self._on_cpu(self.current)):
+                        self._still_busy(self.current, now)):
                     # Released but silent: waiting on something (a lock) or just slow.
                     self.state[self.current] = BLOCKED
                     self.blocked_marks += 1
