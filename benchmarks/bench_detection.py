@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import racecheck  # noqa: E402
-from benchmarks.targets import scenarios  # noqa: E402
+from benchmarks.targets import infra, scenarios  # noqa: E402
 from benchmarks.targets.stats import fmt, summarize_detection  # noqa: E402
 
 STRATEGIES = ("stress", "random", "pct", "dfs", "hypothesis")
@@ -80,9 +80,9 @@ def _run_kwargs(sc: scenarios.Scenario) -> dict[str, Any]:
     return kw
 
 
-def frontrun_runs(url: str, variant: str, runs: int) -> dict[str, Any]:
-    """Run frontrun_dispatch.py under the frontrun wrapper; one record per explore() call."""
-    script = str(ROOT / "benchmarks" / "targets" / "frontrun_dispatch.py")
+def frontrun_runs(url: str, variant: str, runs: int, script_name: str = "frontrun_dispatch.py") -> dict[str, Any]:
+    """Run a frontrun driver script under the frontrun wrapper; one record per explore() call."""
+    script = str(ROOT / "benchmarks" / "targets" / script_name)
     if not Path(FRONTRUN).exists():
         return {"error": f"frontrun CLI not found at {FRONTRUN}; pip install frontrun==0.7.*", "runs": []}
     t0 = time.perf_counter()
@@ -116,21 +116,30 @@ def frontrun_summary(fr: dict[str, Any], expect_bug: bool) -> dict[str, Any]:
 
 def run(quick: bool = False, log: Any = print) -> dict[str, Any]:
     runs = 5 if quick else 20
-    trials = 30 if quick else 100
-    fp_trials = 100 if quick else 1000
+    trials_default = 30 if quick else 100
+    fp_default = 100 if quick else 1000
     ns = (2,) if quick else (2, 8)
-    out: dict[str, Any] = {"runs": runs, "trials_budget": trials, "fp_trials": fp_trials, "scenarios": []}
+    out: dict[str, Any] = {"runs": runs, "trials_budget": trials_default, "fp_trials": fp_default, "scenarios": []}
+    only = [x for x in os.environ.get("RACECHECK_BENCH_ONLY", "").split(",") if x]
     for make in scenarios.SCENARIOS:
-        for n in ns:
+        if only and make.__name__ not in only:
+            continue
+        sc_ns = ns if quick else scenarios.SCENARIO_NS.get(make.__name__, ns)
+        if quick and make.__name__ in scenarios.SCENARIO_NS:
+            sc_ns = scenarios.SCENARIO_NS[make.__name__][:1]
+        for n in sc_ns:
             with make(n) as sc:
+                trials = min(sc.trials or trials_default, trials_default)
+                fp_trials = min(sc.fp_trials or fp_default, fp_default)
                 entry: dict[str, Any] = {"name": sc.name, "n": n, "backend": sc.backend, "note": sc.note,
+                                         "trials_budget": trials, "fp_trials": fp_trials, "frontrun_na": sc.frontrun_na,
                                          "detection": {}, "false_positives": {}, "frontrun": {}}
                 methods: dict[str, Any] = {
-                    "plain threads (no barrier)": lambda seed, n=n: hand_threads(sc.buggy, n, trials, sc.setup, sc.found, False, sc.args),
-                    "threads + barrier": lambda seed, n=n: hand_threads(sc.buggy, n, trials, sc.setup, sc.found, True, sc.args),
+                    "plain threads (no barrier)": lambda seed, n=n, t=trials: hand_threads(sc.buggy, n, t, sc.setup, sc.found, False, sc.args),
+                    "threads + barrier": lambda seed, n=n, t=trials: hand_threads(sc.buggy, n, t, sc.setup, sc.found, True, sc.args),
                 }
                 for s in STRATEGIES:
-                    methods[f"racecheck {s}"] = lambda seed, s=s, n=n: racecheck_once(sc, sc.buggy, n, trials, s, seed)
+                    methods[f"racecheck {s}"] = lambda seed, s=s, n=n, t=trials: racecheck_once(sc, sc.buggy, n, t, s, seed)
                 for label, fn in methods.items():
                     recs = [fn(1000 + r) for r in range(runs)]
                     summ = summarize_detection(recs)
@@ -140,10 +149,10 @@ def run(quick: bool = False, log: Any = print) -> dict[str, Any]:
                 if n == 2 and sc.frontrun:
                     for label, variant in sc.frontrun.items():
                         buggy = label.startswith("buggy")
-                        fr = frontrun_runs(sc.url, variant, runs if buggy else max(3, runs // 4))
+                        fr = frontrun_runs(sc.url, variant, runs if buggy else max(3, runs // 4), sc.frontrun_script)
                         entry["frontrun"][label] = frontrun_summary(fr, buggy)
                         log(f"  frontrun {label}: {entry['frontrun'][label]}")
-                for fixed_name, fixed_fn in (sc.fixed.items() if n == ns[0] else ()):
+                for fixed_name, fixed_fn in (sc.fixed.items() if n == sc_ns[0] else ()):
                     fp: dict[str, Any] = {}
                     for s in STRATEGIES:
                         t = fp_trials if s == "stress" else max(20 if quick else 50, fp_trials // 10)
@@ -161,7 +170,86 @@ def run(quick: bool = False, log: Any = print) -> dict[str, Any]:
                         log(f"  fixed {fixed_name} n={n} {s}: {fp[s]}")
                     entry["false_positives"][fixed_name] = fp
                 out["scenarios"].append(entry)
+    if not only or "faults" in only:
+        out["fault_scenarios"] = run_faults(5 if quick else 10, log)
     return out
+
+
+def run_faults(runs: int, log: Any = print) -> list[dict[str, Any]]:
+    """Seed incidents whose bug needs a racecheck fault or mode: every strategy, ``runs`` runs each."""
+    out: list[dict[str, Any]] = []
+    for fs in scenarios.fault_scenarios():
+        cm = infra.postgres("SELECT 1", ()) if fs.backend == "postgres" else infra.redis()
+        env = "DATABASE_URL" if fs.backend == "postgres" else "REDIS_URL"
+        with cm as be:
+            saved = os.environ.get(env)
+            os.environ[env] = be.url
+            try:
+                entry: dict[str, Any] = {"name": fs.name, "seed": fs.seed, "n": fs.n, "mode": fs.mode,
+                                         "trials_budget": fs.trials, "needs": fs.needs,
+                                         "why_baselines": fs.why_baselines, "why_frontrun": fs.why_frontrun,
+                                         "detection": {}}
+                for s in STRATEGIES:
+                    recs = []
+                    for r in range(runs):
+                        t0 = time.perf_counter()
+                        try:
+                            res = racecheck.run(fs.target, n=fs.n, trials=fs.trials, mode=fs.mode, strategy=s,
+                                                seed=1000 + r, setup=fs.setup, recover=fs.recover, spies=fs.spies,
+                                                faults=fs.faults, invariants=fs.invariants, kwargs=fs.kwargs,
+                                                timeout=30)
+                            recs.append({"found": not res.ok, "trials": res.trials_to_detection or res.trials_run,
+                                         "wall_s": time.perf_counter() - t0,
+                                         "violations": sorted({v.invariant for v in res.violations})})
+                        except Exception as exc:  # noqa: BLE001 - recorded, never hidden
+                            recs.append({"found": False, "trials": 0, "wall_s": time.perf_counter() - t0,
+                                         "error": f"{type(exc).__name__}: {exc}"[:300]})
+                    summ = summarize_detection(recs)
+                    summ["violations"] = sorted({v for r in recs for v in r.get("violations", [])})
+                    entry["detection"][s] = summ
+                    log(f"  fault scenario {fs.seed} {s}: {summ['found']}/{summ['runs']} median trials "
+                        f"{summ['median_trials']} wall {fmt(summ['median_wall_s'], 'ms')} {summ['errors'][:1]}")
+            finally:
+                if saved is None:
+                    os.environ.pop(env, None)
+                else:
+                    os.environ[env] = saved
+        out.append(entry)
+    return out
+
+
+def best_baseline(det: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The hand-written loop that found the bug in most runs, then fastest; None if neither found it."""
+    cands = [(k, v) for k, v in det.items() if not k.startswith("racecheck") and v.get("found")]
+    return min(cands, key=lambda kv: (-kv[1]["found"], kv[1]["median_wall_s"] or 1e9)) if cands else None
+
+
+def faults_markdown(res: dict[str, Any]) -> str:
+    """The seed incidents that need a racecheck fault or mode: racecheck rows, n/a for the rest."""
+    rows = res.get("fault_scenarios") or []
+    if not rows:
+        return ""
+    lines = [f"Each cell: runs that found the bug / runs ({rows[0]['detection']['stress']['runs']} runs per strategy; "
+             "T = trials per run as listed), median trials to detection, median wall per run that found it "
+             "(includes process start in process mode, and the faults' own delays). Scenarios and faults are "
+             "those of the named seed in `scenarios/seeds/*.race.yaml` (and `tests/seeds/`).", "",
+             "| seed scenario | N | mode | T | needs | " + " | ".join(f"racecheck {s}" for s in STRATEGIES)
+             + " | plain threads / threads + barrier | frontrun 0.7 |",
+             "|---|---|---|---|---|" + "---|" * len(STRATEGIES) + "---|---|"]
+    for e in rows:
+        cells = []
+        for s in STRATEGIES:
+            v = e["detection"].get(s, {})
+            c = f"{v.get('found')}/{v.get('runs')}"
+            if v.get("found"):
+                c += f"; {fmt(v['median_trials'])} tr, {fmt(v['median_wall_s'], 'ms')}"
+            elif v.get("errors"):
+                c += f"; error: {v['errors'][0][:140]}"
+            cells.append(c)
+        lines.append(f"| `{e['seed']}`: {e['name']} | {e['n']} | {e['mode']} | {e['trials_budget']} | {e['needs']} | "
+                     + " | ".join(cells) + f" | n/a (needs {e['needs']}): {e['why_baselines']} | "
+                     f"n/a (needs {e['needs']}): {e['why_frontrun']} |")
+    return "\n".join(lines)
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -173,7 +261,7 @@ def _ratio(a: float | None, b: float | None) -> str:
 def markdown(res: dict[str, Any]) -> str:
     lines = [f"Each cell: {res['runs']} independent runs, each allowed up to {res['trials_budget']} trials "
              "(a trial = N triggers once, then the judge). *found* = runs that saw the bug; medians are over "
-             "the runs that found it. Wall time includes the per-trial reset (DELETE of the two tables). For `hypothesis` the wall "
+             "the runs that found it. Wall time includes the per-trial reset. For `hypothesis` the wall "
              "time includes shrinking the failing schedule; trials counts the examples until the first failure. "
              "frontrun rows: one `frontrun.explore()` (DPOR, count=2, stop_on_first, no reproduction replays) per "
              "run, in a subprocess under the `frontrun` wrapper; *trials* is its executions (`num_explored`); "
@@ -182,13 +270,22 @@ def markdown(res: dict[str, Any]) -> str:
         det = sc["detection"]
         best = min((v["median_wall_s"] for k, v in det.items() if k.startswith("racecheck") and v["median_wall_s"]
                     and v["found_fraction"] == 1.0), default=None)
+        base = best_baseline(det)
+        base_wall = base[1]["median_wall_s"] if base else None
+        t_budget = sc.get("trials_budget", res["trials_budget"])
         lines += [f"#### {sc['name']}, N = {sc['n']}", "", sc["note"], "",
-                  "| approach | found | median trials | median wall to detection | p90 wall | vs fastest racecheck strategy (wall) |",
-                  "|---|---|---|---|---|---|"]
+                  f"T = {t_budget} trials per run. *vs best baseline* = this approach's median wall ÷ the best "
+                  "baseline's (the baseline finding it in most runs, then fastest); "
+                  + (f"best baseline here: {base[0]}." if base else "no baseline found it in any run."), "",
+                  "| approach | found | median trials | median wall to detection | p90 wall | vs fastest racecheck strategy (wall) | vs best baseline (wall) |",
+                  "|---|---|---|---|---|---|---|"]
         for label, v in det.items():
             lines.append(f"| {label} | {v['found']}/{v['runs']} | {fmt(v['median_trials'])} | "
                          f"{fmt(v['median_wall_s'], 'ms')} | {fmt(v['p90_wall_s'], 'ms')} | "
-                         f"{_ratio(v['median_wall_s'], best)} |" + (f" error: {v['errors'][0]}" if v["errors"] else ""))
+                         f"{_ratio(v['median_wall_s'], best)} | {_ratio(v['median_wall_s'], base_wall)} |"
+                         + (f" error: {v['errors'][0]}" if v["errors"] else ""))
+        if sc.get("frontrun_na") and not sc.get("frontrun"):
+            lines.append(f"| frontrun 0.7 DPOR | {sc['frontrun_na']} | | | | | |")
         for label, v in sc.get("frontrun", {}).items():
             if not label.startswith("buggy"):
                 continue
@@ -196,7 +293,8 @@ def markdown(res: dict[str, Any]) -> str:
             said += f" ({v['inconclusive']} inconclusive)" if v.get("inconclusive") else ""
             lines.append(f"| frontrun 0.7 DPOR ({label}) | {v['found']}/{v['runs']}{said} | "
                          f"{fmt(v['median_executions'])} executions | {fmt(v['median_wall_s'], 'ms')} | — | "
-                         f"{_ratio(v['median_wall_s'], best)} |" + (f" error: {v['errors'][0]}" if v["errors"] else ""))
+                         f"{_ratio(v['median_wall_s'], best)} | {_ratio(v['median_wall_s'], base_wall)} |"
+                         + (f" error: {v['errors'][0]}" if v["errors"] else ""))
         lines.append("")
         if sc.get("frontrun"):
             fixed_fr = {k: v for k, v in sc["frontrun"].items() if not k.startswith("buggy")}
@@ -211,7 +309,7 @@ def markdown(res: dict[str, Any]) -> str:
                 lines.append("")
         if not sc["false_positives"]:
             continue
-        lines += [f"False positives, fixed twins, N = {sc['n']} (stress runs {res['fp_trials']} trials; the "
+        lines += [f"False positives, fixed twins, N = {sc['n']} (stress runs {sc.get('fp_trials', res['fp_trials'])} trials; the "
                   "controlled strategies run a tenth of that each (at least 50; 20 with --quick), dfs stops when its tree is exhausted):", "",
                   "| fixed twin | strategy | trials | violating trials | wall |", "|---|---|---|---|---|"]
         for fixed_name, fp in sc["false_positives"].items():

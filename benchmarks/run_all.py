@@ -137,10 +137,11 @@ def headline(det: dict[str, Any], cost: dict[str, Any]) -> list[str]:
         rc = [(k, v) for k, v in d.items() if k.startswith("racecheck") and v["found"]]
         best = min(rc, key=lambda kv: (-kv[1]["found"], kv[1]["median_wall_s"] or 1e9), default=None)
         fr = next((v for k, v in sc.get("frontrun", {}).items() if k == "buggy"), None)
-        fr_cell = "not run (no driver for this scenario)" if fr is None else (
+        fr_cell = (sc.get("frontrun_na") or "not run (no driver for this scenario)") if fr is None else (
             cell(fr, "median_executions", "executions") + (f"; {fr['holds']}/{fr['runs']} said it holds"
                                                            if fr.get("holds") else "") if fr["found"] else
-            f"0/{fr['runs']} found: {(fr['errors'] or fr['inconclusive_reasons'] or ['?'])[0][:120]}")
+            (f"0/{fr['runs']} found: said it holds {fr['holds']}/{fr['runs']} (false negative)" if fr.get("holds") else
+             f"0/{fr['runs']} found: {(fr['errors'] or fr['inconclusive_reasons'] or ['?'])[0][:120]}"))
         lines.append(f"| {sc['name']} | {sc['n']} | {cell(d.get('plain threads (no barrier)'))} | "
                      f"{cell(d.get('threads + barrier'))} | "
                      + (f"{best[0].split()[1]}: {cell(best[1])}" if best else "none found") + f" | {fr_cell} |")
@@ -230,9 +231,9 @@ def render(meta: dict[str, Any], results: dict[str, Any], others: dict[str, Any]
         f"(servers: {meta.get('backends_note', '')}); racecheck "
         f"{meta['racecheck']}, psycopg {meta['psycopg']}, redis-py {meta['redis_py']}, fakeredis "
         f"{meta['fakeredis']}, Hypothesis {meta['hypothesis']}, frontrun {meta['frontrun']}.", "",
-        f"**Caveat:** the machine has {meta['cores']} cores and other engineers were running test suites on it "
-        f"concurrently (load average {la0} at the start, {la1} at the end). Absolute times are noisy; prefer "
-        "the ratios, which were measured side by side in the same run.", "",
+        f"**Caveat:** the machine has {meta['cores']} cores (host `{meta['host']}`; load average {la0} at the start, "
+        f"{la1} at the end). Absolute times are noisy; prefer the ratios, which were measured side by side in "
+        "the same run.", "",
     ]
     det, cost, scale = results.get("detection", {}), results.get("cost", {}), results.get("scale", {})
     out += ["## Headline", ""]
@@ -240,8 +241,14 @@ def render(meta: dict[str, Any], results: dict[str, Any], others: dict[str, Any]
         out += headline(det, cost)
     else:
         out.append("Headline unavailable: " + str(det.get("error") or cost.get("error")))
+    shows = HERE / "what_this_shows.md"
+    if shows.exists():
+        out += ["", "## What this shows", "", shows.read_text().strip()]
     out += ["", "## 1. Detection", ""]
     out += [bench_detection.markdown(det) if "scenarios" in det else f"failed: {det.get('error')}\n\n```\n{det.get('traceback', '')}\n```"]
+    if det.get("fault_scenarios"):
+        out += ["", "### Seed incidents that need a fault or mode only racecheck has", "",
+                bench_detection.faults_markdown(det), ""]
     out += ["", "### What frontrun 0.7 can express of the seed incidents", "",
             "frontrun was run as a subprocess under its `frontrun` wrapper (LD_PRELOAD of `libfrontrun_io.so`): "
             "without it `frontrun.explore()` refuses to run (`RuntimeError: frontrun.explore() requires the "

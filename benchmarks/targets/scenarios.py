@@ -8,13 +8,14 @@ judge (``found()``) for the baselines that do not use racecheck.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import racecheck
 
-from . import dispatcher, infra
+from . import dispatcher, infra, narrow
 
 
 @dataclass
@@ -33,6 +34,10 @@ class Scenario:
     note: str = ""
     args: Callable[[int], tuple[Any, ...]] = lambda i: (i,)
     fixed_setup: dict[str, Callable[[], None]] = field(default_factory=dict)
+    trials: int | None = None  # per-run trial budget T (None: the benchmark's default)
+    fp_trials: int | None = None  # stress false-positive budget (None: the benchmark's default)
+    frontrun_script: str = "frontrun_dispatch.py"
+    frontrun_na: str = ""  # why frontrun was not run, when it was not
 
 
 @contextlib.contextmanager
@@ -124,7 +129,6 @@ def incident_000(n: int) -> Iterator[Scenario]:
                 os.environ["DATABASE_URL"] = saved
 
 
-SCENARIOS: list[Callable[[int], contextlib.AbstractContextManager[Scenario]]] = [check_then_insert, check_then_insert_connect, incident_000]
 
 
 # What frontrun 0.7 can and cannot express of each seed incident. Judged from its API in
@@ -159,3 +163,336 @@ FRONTRUN_EXPRESSIBILITY: list[tuple[str, str, str]] = [
      "killed worker and a recovery pass cannot be modelled. The duplicate-claim part (UPDATE ... WHERE "
      "status='pending' RETURNING) alone is expressible."),
 ]
+
+
+# -- narrow race windows ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def narrow_memory(n: int) -> Iterator[Scenario]:
+    """In-memory check-then-act: dict lookup, point, dict set; the window is a few bytecodes."""
+    yield Scenario(
+        name="narrow: in-memory check-then-act (dict lookup, then set)",
+        backend="memory",
+        buggy=narrow.claim_memory_buggy,
+        fixed={"dict.setdefault": narrow.claim_memory_fixed},
+        setup=narrow.clear,
+        found=lambda: narrow.duplicates() > 0,
+        spies=[racecheck.spy("benchmarks.targets.narrow:spawn", key="key")],
+        invariants=[racecheck.at_most_once("spawn"), racecheck.no_exceptions()],
+        frontrun={"buggy": "memory", "buggy, attribute instead of dict key": "memory-attr",
+                  "dict.setdefault": "memory-fixed"},
+        frontrun_script="frontrun_narrow.py",
+        url="-",
+        note="`if key in d: return; racecheck.point(...); d[key] = w; spawn(key)`. Outside a run the point is "
+             "a no-op: the hand-written loops race a window of a few bytecodes against a 5 ms GIL switch "
+             "interval. Fixed twin: `d.setdefault(key, w)`.",
+    )
+
+
+@contextlib.contextmanager
+def narrow_pg(n: int) -> Iterator[Scenario]:
+    """Postgres claim: 20–50 ms unrelated work, then SELECT and UPDATE as two statements at READ COMMITTED."""
+    with infra.postgres(narrow.PG_SCHEMA, narrow.PG_TABLES) as pg:
+        import psycopg
+
+        admin = psycopg.connect(pg.url, autocommit=True)
+        narrow.configure_pg(pg.url, max(n, 2))
+
+        def setup() -> None:
+            narrow.reset_pg(admin)
+            narrow.clear()
+
+        try:
+            yield Scenario(
+                name="narrow: Postgres claim after 20–50 ms of unrelated work (READ COMMITTED)",
+                backend="postgres",
+                buggy=narrow.claim_pg_buggy,
+                fixed={"UPDATE ... WHERE owner IS NULL RETURNING": narrow.claim_pg_fixed},
+                setup=setup,
+                found=lambda: narrow.duplicates() > 0,
+                spies=[racecheck.spy("benchmarks.targets.narrow:spawn", key="key")],
+                invariants=[racecheck.at_most_once("spawn"), racecheck.no_exceptions()],
+                trials=50,
+                fp_trials=100,
+                frontrun={"buggy": "pg", "UPDATE ... WHERE owner IS NULL RETURNING": "pg-fixed"},
+                frontrun_script="frontrun_narrow.py",
+                url=pg.url,
+                note="Each trigger sleeps a random 20–50 ms (unrelated work), then in one transaction "
+                     "`SELECT owner` and, if NULL, `UPDATE jobs SET owner = w` (no guard) and spawns. The window "
+                     "is the holder's SELECT→COMMIT (about three round trips) against a 30 ms spread of arrival "
+                     "times. Fixed twin: `UPDATE ... WHERE owner IS NULL RETURNING id`.",
+            )
+        finally:
+            narrow.close_pg()
+            admin.close()
+
+
+def _scenarios_path() -> None:
+    import sys
+    from pathlib import Path
+
+    scen = str(Path(__file__).resolve().parents[2] / "scenarios")
+    if scen not in sys.path:
+        sys.path.insert(0, scen)
+
+
+class _Counter:
+    """Counts calls of a module function by key (the hand-written loops' judge); racecheck's spy wraps it."""
+
+    def __init__(self, mod: Any, attr: str, key: Callable[..., Any]) -> None:
+        import functools
+
+        self.mod, self.attr, self.orig = mod, attr, getattr(mod, attr)
+        self.calls: list[Any] = []
+        self.lock = threading.Lock()
+
+        @functools.wraps(self.orig)
+        def counted(*a: Any, **k: Any) -> Any:
+            with self.lock:
+                self.calls.append(key(*a, **k))
+            return self.orig(*a, **k)
+
+        setattr(mod, attr, counted)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.calls.clear()
+
+    def duplicated(self) -> bool:
+        with self.lock:
+            return len(self.calls) > len(set(self.calls))
+
+    def restore(self) -> None:
+        setattr(self.mod, self.attr, self.orig)
+
+
+@contextlib.contextmanager
+def _env(name: str, value: str) -> Iterator[None]:
+    import os
+
+    saved = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
+
+
+@contextlib.contextmanager
+def incident_003_lease(n: int) -> Iterator[Scenario]:
+    """Incident 003's increment lease, split brain, with no delay fault: needs a three-step ordering."""
+    _scenarios_path()
+    from incidents import s003_lease as m
+
+    with infra.redis() as rd, _env("REDIS_URL", rd.url):
+        c = _Counter(m, "run_side_effect", lambda session_id, fence=0: session_id)
+
+        def setup() -> None:
+            m.setup()
+            c.clear()
+
+        try:
+            yield Scenario(
+                name="incident 003: lease split brain, no delay fault (Redis)",
+                backend="redis",
+                buggy=m.on_approval_buggy,
+                fixed={"SET NX PX + token + fenced write": m.on_approval_fixed},
+                setup=setup,
+                found=c.duplicated,
+                trials=30,
+                spies=[racecheck.spy("incidents.s003_lease:run_side_effect", key="session_id")],
+                invariants=[racecheck.at_most_once("run_side_effect"), racecheck.mutual_exclusion("turn"),
+                            racecheck.no_exceptions()],
+                args=lambda i: (),
+                fp_trials=200,
+                url=rd.url,
+                frontrun_na="not run (no driver; needs Redis under its wrapper, see the table below)",
+                note="`incidents.s003_lease.on_approval_buggy` (seed `003-lease-split-brain-random-buggy`, without "
+                     "the `delay` faults of the other seed): holder INCR → contender INCR, GET stale `lease_at`, "
+                     "steal → holder publishes its timestamp; and the contender must reach the parked turn before "
+                     "the holder marks it done. Judge for the loops: `run_side_effect` called twice.",
+            )
+        finally:
+            c.restore()
+
+
+@contextlib.contextmanager
+def incident_001_groomer(n: int) -> Iterator[Scenario]:
+    """Incident 001: two groomer runs with no run lock pick and groom the same issue (Postgres)."""
+    _scenarios_path()
+    from incidents import s001_groomer as m
+
+    with infra.postgres("SELECT 1", ()) as pg, _env("DATABASE_URL", pg.url):
+        c = _Counter(m, "groom_issue", lambda issue_id: issue_id)
+
+        def setup() -> None:
+            m.setup()
+            c.clear()
+
+        try:
+            yield Scenario(
+                name="incident 001: groomer with no run lock (Postgres)",
+                backend="postgres",
+                buggy=m.run_groomer_buggy,
+                fixed={"first-writer-wins lock row": m.run_groomer_fixed},
+                setup=setup,
+                found=c.duplicated,
+                spies=[racecheck.spy("incidents.s001_groomer:groom_issue", key="issue_id")],
+                invariants=[racecheck.at_most_once("groom_issue"), racecheck.no_exceptions()],
+                args=lambda i: (),
+                fp_trials=200,
+                url=pg.url,
+                frontrun_na="not run (no driver; SQL-only, expressible)",
+                note="`incidents.s001_groomer.run_groomer_buggy` (seed `001-groomer-buggy`): connect, SELECT the first "
+                     "ungroomed issue, groom it, UPDATE. Judge for the loops: `groom_issue` called twice for one issue.",
+            )
+        finally:
+            c.restore()
+
+
+@contextlib.contextmanager
+def incident_004_dispatchers(n: int) -> Iterator[Scenario]:
+    """Incident 004: concurrent dispatchers read the same pending review and both dispatch it (Postgres)."""
+    _scenarios_path()
+    from incidents import s004_dispatch as m
+
+    with infra.postgres("SELECT 1", ()) as pg, _env("DATABASE_URL", pg.url):
+        c = _Counter(m, "dispatch", lambda review_id, url=None, guard=True: review_id)
+
+        def setup() -> None:
+            m.setup()
+            c.clear()
+
+        try:
+            yield Scenario(
+                name="incident 004: concurrent dispatchers (Postgres)",
+                backend="postgres",
+                buggy=m.dispatch_pending_buggy,
+                fixed={"atomic claim + guarded worker": m.dispatch_pending_fixed},
+                setup=setup,
+                found=c.duplicated,
+                spies=[racecheck.spy("incidents.s004_dispatch:dispatch", key="review_id"),
+                       racecheck.spy("incidents.s004_dispatch:run_review", key="review_id")],
+                invariants=[racecheck.at_most_once("dispatch"), racecheck.at_most_once("run_review"),
+                            racecheck.no_exceptions()],
+                args=lambda i: (),
+                fp_trials=100,
+                url=pg.url,
+                frontrun_na="not run (no driver; the duplicate claim alone is SQL and expressible)",
+                note="`incidents.s004_dispatch.dispatch_pending_buggy` (seed `004-concurrent-dispatchers-buggy`, "
+                     "3 pending reviews): SELECT pending ids, then per review UPDATE queued and dispatch (the "
+                     "worker connects, records state, runs the review). Judge for the loops: `dispatch` called "
+                     "twice for one review.",
+            )
+        finally:
+            c.restore()
+
+
+SCENARIOS: list[Callable[[int], contextlib.AbstractContextManager[Scenario]]] = [
+    check_then_insert, check_then_insert_connect, incident_000,
+    narrow_memory, narrow_pg, incident_003_lease, incident_001_groomer, incident_004_dispatchers]
+
+# Trigger counts where a scenario differs from the benchmark's default (2, 8): the seeds' N.
+SCENARIO_NS: dict[str, tuple[int, ...]] = {"incident_003_lease": (2,), "incident_001_groomer": (2, 4),
+                                           "incident_004_dispatchers": (3,)}
+
+
+# -- incidents that need a fault only racecheck has -------------------------------------------------
+
+
+@dataclass
+class FaultScenario:
+    """A seed scenario (scenarios/seeds/*.race.yaml) whose bug shows only under a racecheck fault or mode."""
+
+    name: str
+    seed: str
+    backend: str  # "postgres" | "redis"
+    target: Any  # callable, or "module:function" in process mode
+    n: int
+    trials: int
+    setup: Callable[[], None]
+    spies: list[Any]
+    faults: list[Any]
+    invariants: list[Any]
+    needs: str  # the fault or mode the baselines lack
+    why_baselines: str
+    why_frontrun: str
+    mode: str = "threads"
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    recover: Callable[[], Any] | None = None
+
+
+def fault_scenarios() -> list[FaultScenario]:
+    """The remaining buggy seed scenarios, as their tests in tests/seeds/ run them."""
+    _scenarios_path()
+    from incidents import s001_groomer as m1
+    from incidents import s002_dedup as m2
+    from incidents import s003_lease as m3
+    from incidents import s004_dispatch as m4
+
+    hand = ("the hand-written loops have no way to pause one trigger at a chosen statement while "
+            "shifting its clock")
+    return [
+        FaultScenario(
+            "001 tokenless release after a stale reclaim", "001-tokenless-release-buggy", "postgres",
+            m1.run_groomer_tokenless_release, 3, 10, lambda: m1.setup(),
+            [racecheck.spy("incidents.s001_groomer:groom_issue", key="issue_id")],
+            [racecheck.delay("sql:SELECT sync_run_id*", 0.25, worker=1),
+             racecheck.clock("sql:SELECT sync_run_id*", 3600, worker=1),
+             racecheck.delay("groomer:release", 0.5, worker=0),
+             racecheck.delay("groom_issue:after", 0.8, worker=1),
+             racecheck.delay("sql:SELECT sync_run_id*", 0.75, worker=2)],
+            [racecheck.mutual_exclusion("groomer"), racecheck.no_exceptions()],
+            "delay + clock at chosen points", hand,
+            "clock='virtual' advances time for everyone; it cannot stall one worker past the TTL at a chosen point"),
+        FaultScenario(
+            "002 per-process dedup map across processes", "002-memory-dedup-processes-buggy", "redis",
+            "incidents.s002_dedup:dispatch_memory", 2, 10, lambda: m2.setup(),
+            [racecheck.spy("incidents.s002_dedup:dispatch_review", key="pr,sha")], [],
+            [racecheck.at_most_once("dispatch_review")],
+            "processes", "the loops here are threads in one process, which share the map and never see the bug "
+            "(a hand-written multiprocessing harness with a cross-process judge would)",
+            "expressible with explore_processes in principle; no driver written", mode="processes"),
+        FaultScenario(
+            "002 Redis error treated as not-a-duplicate (fail open)", "002-redis-error-fail-open-buggy", "redis",
+            m2.dispatch_redis_fail_open, 4, 10, lambda: m2.setup(),
+            [racecheck.spy("incidents.s002_dedup:dispatch_review", key="pr,sha")],
+            [racecheck.redis_error("redis:SET*", worker=0)], [racecheck.fail_closed("dispatch_review")],
+            "redis_error", "a Redis error must be injected into one claim", "no fault injection"),
+        FaultScenario(
+            "002 REDIS_URL scrubbed after import; lazy client fails closed", "002-env-scrub-lazy-url-buggy",
+            "redis", "incidents.s002_dedup:dispatch_redis_lazy", 2, 10, lambda: m2.setup(),
+            [racecheck.spy("incidents.s002_dedup:dispatch_review", key="pr,sha")],
+            [racecheck.scrub_env(["REDIS_URL"], when="after_import")],
+            [racecheck.at_least_once("dispatch_review"), racecheck.at_most_once("dispatch_review")],
+            "scrub_env + processes", "the environment must change inside worker processes after import",
+            "no environment hook", mode="processes"),
+        FaultScenario(
+            "003 retry loop swallows exhaustion (holder crashed)", "003-retry-exhaustion-silent-buggy", "redis",
+            m3.on_approval_fixed_lease_silent_retry, 2, 10, lambda: m3.setup(),
+            [racecheck.spy("incidents.s003_lease:run_side_effect", key="session_id")],
+            [racecheck.crash("run_side_effect:before")], [racecheck.custom(m3.no_silent_drop, "no_silent_drop")],
+            "crash", "a lease holder must die holding the lease", "no crash fault",
+            kwargs={"attempts": 10}),
+        FaultScenario(
+            "004 crash between 'queued' and dispatch: review stuck", "004-queue-before-dispatch-crash-buggy",
+            "postgres", m4.dispatch_pending_buggy, 1, 10, lambda: m4.setup(),
+            [racecheck.spy("incidents.s004_dispatch:dispatch", key="review_id")],
+            [racecheck.crash("dispatch:before", worker=0)],
+            [racecheck.no_stuck(lambda: m4.stuck_reviews())],
+            "crash + recover", "a dispatcher must die between two steps, then the next cycle run",
+            "no crash fault; judges only completed workers", recover=lambda: m4.recover_buggy()),
+        FaultScenario(
+            "004 failed 'running' write; reclaim runs a live review twice", "004-reclaim-live-review-buggy",
+            "postgres", m4.dispatch_pending_claim, 1, 10, lambda: m4.setup_one(),
+            [racecheck.spy("incidents.s004_dispatch:dispatch", key="review_id"),
+             racecheck.spy("incidents.s004_dispatch:run_review", key="review_id")],
+            [racecheck.db_error("sql:UPDATE code_reviews SET status = 'running'*", worker=0)],
+            [racecheck.at_most_once("run_review"), racecheck.no_stuck(lambda: m4.stuck_reviews())],
+            "db_error + recover", "one UPDATE must fail while the review goes on", "no failed-write fault",
+            recover=lambda: m4.recover_claim()),
+    ]

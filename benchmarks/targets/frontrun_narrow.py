@@ -1,0 +1,128 @@
+"""Run frontrun (PyPI ``frontrun``) on the narrow-window targets; print one JSON line per run.
+
+Usage (under frontrun's LD_PRELOAD wrapper)::
+
+    frontrun python benchmarks/targets/frontrun_narrow.py URL RUNS VARIANT [MAX_EXECUTIONS]
+
+VARIANT: ``memory`` / ``memory-fixed`` (dict check-then-set / setdefault; URL is ``-``), ``memory-attr``
+(the same check-then-set on an attribute instead of a dict key),
+``pg`` / ``pg-fixed`` (20–50 ms of unrelated work, then SELECT + UPDATE in one READ
+COMMITTED transaction / guarded UPDATE ... RETURNING). One ``frontrun.explore`` per run,
+DPOR, ``stop_on_first=True``, no reproduction replays.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import threading
+import time
+from typing import Any
+
+WORK_S = (0.020, 0.050)
+_conns: list[Any] = []
+_admin: list[Any] = []
+
+
+class State:
+    def __init__(self) -> None:
+        self.store: dict[str, int] = {}
+        self.spawned: list[str] = []
+        self.owner: int | None = None
+
+
+def _memory(fixed: bool) -> Any:
+    def make(worker: int) -> Any:
+        def claim(state: State) -> None:
+            if fixed:
+                if state.store.setdefault("job-1", worker) != worker:
+                    return
+            else:
+                if "job-1" in state.store:
+                    return
+                state.store["job-1"] = worker
+            state.spawned.append("job-1")
+        return claim
+    return make
+
+
+def _memory_attr(worker: int) -> Any:
+    def claim(state: State) -> None:
+        if state.owner is not None:
+            return
+        state.owner = worker
+        state.spawned.append("job-1")
+    return claim
+
+
+def _pg(fixed: bool) -> Any:
+    def make(worker: int) -> Any:
+        def claim(state: State) -> None:
+            time.sleep(random.uniform(*WORK_S))
+            conn = _conns[worker]
+            with conn.transaction():
+                if fixed:
+                    row = conn.execute("UPDATE jobs SET owner = %s WHERE id = 1 AND owner IS NULL RETURNING id",
+                                       (worker,)).fetchone()
+                    if row is None:
+                        return
+                else:
+                    row = conn.execute("SELECT owner FROM jobs WHERE id = 1").fetchone()
+                    if row is None or row[0] is not None:
+                        return
+                    conn.execute("UPDATE jobs SET owner = %s WHERE id = 1", (worker,))
+            state.spawned.append("job-1")
+        return claim
+    return make
+
+
+def main(argv: list[str]) -> int:
+    import frontrun
+
+    url, runs, variant = argv[0], int(argv[1]), argv[2]
+    max_exec = int(argv[3]) if len(argv) > 3 else 200
+    makers = {"memory": _memory(False), "memory-fixed": _memory(True), "memory-attr": _memory_attr, "pg": _pg(False), "pg-fixed": _pg(True)}
+    make = makers[variant]
+    lock = threading.Lock()
+    if variant.startswith("pg"):
+        import psycopg
+
+        for _ in range(2):
+            _conns.append(psycopg.connect(url, autocommit=True))
+        _admin.append(psycopg.connect(url, autocommit=True))
+
+    def setup() -> State:
+        if _admin:
+            with lock:
+                _admin[0].execute("DELETE FROM jobs; INSERT INTO jobs (id, owner) VALUES (1, NULL)")
+        return State()
+
+    info = {"frontrun_version": getattr(frontrun, "__version__", "?"),
+            "ld_preload": "libfrontrun_io" in os.environ.get("LD_PRELOAD", ""),
+            "frontrun_active": os.environ.get("FRONTRUN_ACTIVE", "")}
+    print(json.dumps({"info": info}), flush=True)
+    for run in range(runs):
+        t0 = time.perf_counter()
+        err = None
+        res: Any = None
+        try:
+            res = frontrun.explore(setup=setup, workers=[make(0), make(1)],
+                                   invariant=lambda s: len(s.spawned) <= 1,
+                                   max_executions=max_exec, stop_on_first=True, reproduce_on_failure=0,
+                                   total_timeout=120)
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            err = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        line: dict[str, Any] = {"run": run, "wall_s": time.perf_counter() - t0, "error": err}
+        if res is not None:
+            line.update(property_holds=res.property_holds, executions=res.num_explored,
+                        inconclusive=getattr(res, "inconclusive_reason", None))
+        print(json.dumps(line, default=str), flush=True)
+    for c in _conns + _admin:
+        c.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
