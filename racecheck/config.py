@@ -42,6 +42,7 @@ class RunConfig:
     quantum: float | None = None
     replay_hint: str = ""
     noise: float = 0.5  # stress only: probability of yielding at a point (0 turns it off)
+    fairness: int = 16  # controlled only: a waiting worker passed over this many times runs a short burst (0: off)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -137,7 +137,7 @@ class Runner:
         controller = None
         if strategy is not None:
             strategy.begin_trial(index, cfg.n)
-            controller = Controller(strategy, cfg.n, quantum=cfg.quantum)
+            controller = Controller(strategy, cfg.n, quantum=cfg.quantum, fairness=cfg.fairness)
         injector = FaultInjector(cfg.faults, self.seed, index)
         if self.fault_decider is not None:
             injector.decide = self.fault_decider

@@ -18,7 +18,7 @@ NEW, RUNNING, WAITING, BLOCKED, DONE = "new", "running", "waiting", "blocked", "
 
 class Controller:
     def __init__(self, strategy: Strategy, n: int, *, quantum: float | None = None,
-                 start_timeout: float = 10.0) -> None:
+                 start_timeout: float = 10.0, fairness: int = 16, burst: int = 8) -> None:
         self.strategy = strategy
         self.n = n
         self.fixed_quantum = quantum
@@ -41,6 +41,12 @@ class Controller:
         self.wake_timeout = 2.0  # a chosen thread that has not even woken after this is treated as blocked
         self._waiting_since = 0.0
         self.task_of: dict[int, int] = {}
+        self.fairness = fairness  # 0: none; else a waiting worker runs after this many pass-overs
+        self.passed_over: dict[int, int] = {}
+        self.forced_fair = 0
+        self.burst = burst  # steps a starved worker runs once fairness picks it
+        self._burst_worker: int | None = None
+        self._burst_left = 0
         self._acked_at = 0.0
         self._cpu_mark: int | None = None
         self.busy_limit = 5.0  # a worker on the CPU this long without reaching a point counts as blocked
@@ -147,11 +153,30 @@ class Controller:
             return
         if not self._waiting_since:
             self._waiting_since = time.monotonic()
-        choice = self.strategy.choose(waiting, self.step, self.last, force)
+        starved = [w for w in waiting if self.passed_over.get(w, 0) >= self.fairness] if self.fairness else []
+        if not starved and self._burst_left > 0 and self._burst_worker in waiting:
+            starved = [self._burst_worker]
+        if starved:
+            # Bounded unfairness: a worker passed over this many times runs now, for a short burst.
+            # Without it a strategy can park a lock holder while a contender burns all its retries,
+            # a legal but unrealistic stall that would be reported as the target's failure.
+            choice: int | None = max(starved, key=lambda w: (self.passed_over.get(w, 0), -w))
+            if choice != self._burst_worker or self._burst_left <= 0:
+                self._burst_worker, self._burst_left = choice, self.burst
+            self._burst_left -= 1
+            self.forced_fair += 1
+            note = getattr(self.strategy, "note_forced", None)
+            if note is not None:
+                note(waiting, self.step, self.last, choice)
+        else:
+            self._burst_left = 0
+            choice = self.strategy.choose(waiting, self.step, self.last, force)
         if choice is None:
             return  # the strategy waits for a worker that has not arrived yet
         if choice not in waiting:
             choice = waiting[0]
+        for w in waiting:
+            self.passed_over[w] = 0 if w == choice else self.passed_over.get(w, 0) + 1
         self._waiting_since = 0.0
         self.current = choice
         self.last = choice

@@ -138,6 +138,10 @@ class DFS(_Base):
         self.path.append((tuple(waiting), last, int(choice)))
         return int(choice)
 
+    def note_forced(self, waiting: list[int], step: int, last: int | None, choice: int) -> None:
+        """The controller chose for fairness: record the step, not as a branch point."""
+        self.path.append((tuple(waiting), None, int(choice)))
+
     def end_trial(self) -> None:
         used = 0
         chosen = tuple(c for _, _, c in self.path)
