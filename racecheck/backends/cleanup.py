@@ -117,6 +117,17 @@ def procs_in_dirs(dirs: list[str]) -> list[int]:
     return out
 
 
+def kill_group(proc: Any, sess: Session) -> None:
+    """SIGKILL a server's process group, reap it, and forget it in the session's manifest."""
+    if proc is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        proc.wait(5)
+    sess.remove_proc(proc.pid)
+
+
 def rmtree(path: str | os.PathLike[str]) -> None:
     shutil.rmtree(path, ignore_errors=True)
 

@@ -24,7 +24,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from .cleanup import Session, session
+from .cleanup import Session, kill_group, session
 from .errors import BackendError
 from .runas import chown_for_server, preexec, server_env, server_user
 
@@ -243,13 +243,7 @@ class PgProcess:
         self.sess.remove_proc(self.proc.pid)
 
     def _kill(self) -> None:
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(Exception):
-            self.proc.wait(5)
-        self.sess.remove_proc(self.proc.pid)
+        kill_group(self.proc, self.sess)
 
     def destroy(self) -> None:
         self.stop("immediate", timeout=5)

@@ -6,7 +6,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .cleanup import session
+from .cleanup import kill_group, session
 from .errors import BackendError, NotOwnedError, ResetRefused
 from .runas import server_env
 
@@ -246,13 +245,7 @@ class OwnedRedis(RedisServer):
         return _set_pdeathsig if tie else None
 
     def _kill(self) -> None:
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(Exception):
-            self.proc.wait(5)
-        self.sess.remove_proc(self.proc.pid)
+        kill_group(self.proc, self.sess)
 
     @property
     def running(self) -> bool:
