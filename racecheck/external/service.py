@@ -131,6 +131,7 @@ class Service:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+            _wait_group_gone(proc.pid)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -140,3 +141,30 @@ class Service:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _live_members(pgid: int) -> list[int]:
+    """Processes of group ``pgid`` that have not exited (zombies waiting to be reaped do not count)."""
+    out: list[int] = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return out
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            out.append(int(entry))
+    return out
+
+
+def _wait_group_gone(pgid: int, timeout: float = 3.0) -> None:
+    """A signal is not an exit: wait until every process of the group has really gone."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and _live_members(pgid):
+        time.sleep(0.02)

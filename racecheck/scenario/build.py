@@ -312,7 +312,9 @@ def close_servers() -> None:
 
 def _provide(kind: str) -> Any:
     """One server per kind per process, shared by every scenario of the run (each gets its own database)."""
-    server = _SERVERS.get(kind)
+    # Keyed by the provider restriction too: a run that allows other providers gets its own server.
+    key = f"{kind}|{os.environ.get('RACECHECK_PROVIDERS', '')}"
+    server = _SERVERS.get(key)
     if server is not None:
         if _alive(server):
             return server
@@ -322,7 +324,7 @@ def _provide(kind: str) -> Any:
         import atexit
 
         atexit.register(close_servers)
-    _SERVERS[kind] = server
+    _SERVERS[key] = server
     return server
 
 
