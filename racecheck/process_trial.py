@@ -92,12 +92,34 @@ def _read_stack(path: str, wait: float = 3.0) -> str:
     return text
 
 
+def _reclaim_stale_dirs() -> None:
+    """Remove event directories left by runs whose process was killed (their pid is in the name)."""
+    base = tempfile.gettempdir()
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith("racecheck-procs-"):
+            continue
+        pid_text = name[len("racecheck-procs-"):].split("-", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        except PermissionError:
+            pass
+
+
 class ProcessPool:
     """Hands out one fresh generation of worker processes per trial, preparing the next ahead."""
 
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
-        self.tmp = tempfile.mkdtemp(prefix="racecheck-procs-")
+        _reclaim_stale_dirs()
+        self.tmp = tempfile.mkdtemp(prefix=f"racecheck-procs-{os.getpid()}-")
         self._count = 0
         self._next: _Generation | None = None
 
