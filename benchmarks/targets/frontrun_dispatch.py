@@ -89,6 +89,31 @@ def _unique(worker: int) -> Any:
     return dispatch
 
 
+def explore_and_report(frontrun: Any, setup: Any, make: Any, runs: int, max_exec: int) -> None:
+    """Run ``frontrun.explore`` ``runs`` times on two workers and print one JSON line per run
+    (after a line describing the frontrun environment); shared by the driver scripts."""
+    info = {"frontrun_version": getattr(frontrun, "__version__", "?"),
+            "ld_preload": "libfrontrun_io" in os.environ.get("LD_PRELOAD", ""),
+            "frontrun_active": os.environ.get("FRONTRUN_ACTIVE", "")}
+    print(json.dumps({"info": info}), flush=True)
+    for run in range(runs):
+        t0 = time.perf_counter()
+        err = None
+        res: Any = None
+        try:
+            res = frontrun.explore(setup=setup, workers=[make(0), make(1)],
+                                   invariant=lambda s: len(s.spawned) <= 1,
+                                   max_executions=max_exec, stop_on_first=True, reproduce_on_failure=0,
+                                   total_timeout=120)
+        except Exception as exc:  # noqa: BLE001 - reported, not raised: the benchmark records the error
+            err = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        line: dict[str, Any] = {"run": run, "wall_s": time.perf_counter() - t0, "error": err}
+        if res is not None:
+            line.update(property_holds=res.property_holds, executions=res.num_explored,
+                        inconclusive=getattr(res, "inconclusive_reason", None))
+        print(json.dumps(line, default=str), flush=True)
+
+
 def main(argv: list[str]) -> int:
     import frontrun
     import psycopg
@@ -110,27 +135,7 @@ def main(argv: list[str]) -> int:
             _admin[0].execute("TRUNCATE runs, runs_u RESTART IDENTITY")
         return State()
 
-    info = {"frontrun_version": getattr(frontrun, "__version__", "?"),
-            "ld_preload": "libfrontrun_io" in os.environ.get("LD_PRELOAD", ""),
-            "frontrun_active": os.environ.get("FRONTRUN_ACTIVE", "")}
-    print(json.dumps({"info": info}), flush=True)
-    for run in range(runs):
-        t0 = time.perf_counter()
-        err = None
-        res: Any = None
-        try:
-            res = frontrun.explore(setup=setup, workers=[make(0), make(1)],
-                                   invariant=lambda s: len(s.spawned) <= 1,
-                                   max_executions=max_exec, stop_on_first=True, reproduce_on_failure=0,
-                                   total_timeout=120)
-        except Exception as exc:  # noqa: BLE001 - reported, not raised: the benchmark records the error
-            err = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-        wall = time.perf_counter() - t0
-        line: dict[str, Any] = {"run": run, "wall_s": wall, "error": err}
-        if res is not None:
-            line.update(property_holds=res.property_holds, executions=res.num_explored,
-                        inconclusive=getattr(res, "inconclusive_reason", None))
-        print(json.dumps(line, default=str), flush=True)
+    explore_and_report(frontrun, setup, make, runs, max_exec)
     for c in _conns + _admin:
         c.close()
     return 0

@@ -13,13 +13,13 @@ DPOR, ``stop_on_first=True``, no reproduction replays.
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import sys
 import threading
 import time
 from typing import Any
+
+from frontrun_dispatch import explore_and_report  # the scripts run from this folder
 
 WORK_S = (0.020, 0.050)
 _conns: list[Any] = []
@@ -99,26 +99,7 @@ def main(argv: list[str]) -> int:
                 _admin[0].execute("DELETE FROM jobs; INSERT INTO jobs (id, owner) VALUES (1, NULL)")
         return State()
 
-    info = {"frontrun_version": getattr(frontrun, "__version__", "?"),
-            "ld_preload": "libfrontrun_io" in os.environ.get("LD_PRELOAD", ""),
-            "frontrun_active": os.environ.get("FRONTRUN_ACTIVE", "")}
-    print(json.dumps({"info": info}), flush=True)
-    for run in range(runs):
-        t0 = time.perf_counter()
-        err = None
-        res: Any = None
-        try:
-            res = frontrun.explore(setup=setup, workers=[make(0), make(1)],
-                                   invariant=lambda s: len(s.spawned) <= 1,
-                                   max_executions=max_exec, stop_on_first=True, reproduce_on_failure=0,
-                                   total_timeout=120)
-        except Exception as exc:  # noqa: BLE001 - reported, not raised
-            err = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-        line: dict[str, Any] = {"run": run, "wall_s": time.perf_counter() - t0, "error": err}
-        if res is not None:
-            line.update(property_holds=res.property_holds, executions=res.num_explored,
-                        inconclusive=getattr(res, "inconclusive_reason", None))
-        print(json.dumps(line, default=str), flush=True)
+    explore_and_report(frontrun, setup, make, runs, max_exec)
     for c in _conns + _admin:
         c.close()
     return 0
