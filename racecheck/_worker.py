@@ -12,7 +12,6 @@ import os
 import signal
 import sys
 import threading
-import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,15 +136,11 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
         rt.record(h.START)
         try:
             res = fn(*spec.args, **spec.kwargs)
-            text = repr(res)
-            rt.record(h.END, result=text if len(text) <= 200 else text[:199] + "…")
+            rt.record(h.END, result=h.short_repr(res))
         except WorkerCrashed:
             pass
         except BaseException as exc:  # noqa: BLE001 - every trigger failure is history
-            t = type(exc)
-            name = t.__qualname__ if t.__module__ in ("builtins", "__main__") else f"{t.__module__}.{t.__qualname__}"
-            rt.record(h.ERROR, type=name, message=str(exc)[:500],
-                      traceback="".join(traceback.format_exception(exc))[-4000:])
+            rt.record(h.ERROR, **h.error_payload(exc))
     finally:
         gate.finish(spec.worker)
         _runtime.install(None)

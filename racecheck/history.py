@@ -10,6 +10,7 @@ import json
 import os
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -87,6 +88,20 @@ def make_event(
     worker: int | None, kind: str, name: str = "", key: Any = None, **payload: Any
 ) -> Event:
     return Event(worker, _PID, time.monotonic_ns(), kind, name, key_text(key), payload)
+
+
+def error_payload(exc: BaseException) -> dict[str, Any]:
+    """What an ``error`` event carries: the exception's qualified type, message and traceback."""
+    t = type(exc)
+    name = t.__qualname__ if t.__module__ in ("builtins", "__main__") else f"{t.__module__}.{t.__qualname__}"
+    tb = "".join(traceback.format_exception(exc))[-4000:]
+    return {"type": name, "message": str(exc)[:500], "traceback": tb}
+
+
+def short_repr(value: Any, limit: int = 200) -> str:
+    """A trigger's return value as recorded in its ``end`` event."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class Sink:

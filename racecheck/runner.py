@@ -197,8 +197,7 @@ class Runner:
                 assert self.cfg.recover is not None
                 self.cfg.recover()
             except Exception as exc:  # noqa: BLE001 - a failing recovery is reported, not raised
-                rrt.record(h.ERROR, type=_qualname(exc), message=str(exc)[:500],
-                           traceback="".join(traceback.format_exception(exc))[-4000:])
+                rrt.record(h.ERROR, **h.error_payload(exc))
             rrt.record(h.RECOVER_END)
         finally:
             _runtime._worker.reset(token)
@@ -242,12 +241,11 @@ class Runner:
                 rt.record(h.START)
                 try:
                     res = fn(*self.trigger_args(i), **cfg.kwargs)
-                    rt.record(h.END, result=_short(res))
+                    rt.record(h.END, result=h.short_repr(res))
                 except WorkerCrashed:
                     return
                 except BaseException as exc:  # noqa: BLE001 - every trigger failure is history
-                    rt.record(h.ERROR, type=_qualname(exc), message=str(exc)[:500],
-                              traceback="".join(traceback.format_exception(exc))[-4000:])
+                    rt.record(h.ERROR, **h.error_payload(exc))
             finally:
                 if controller is not None:
                     controller.finish(i)
@@ -300,14 +298,13 @@ class Runner:
             rt.record(h.START)
             try:
                 res = await fn(*self.trigger_args(i), **cfg.kwargs)
-                rt.record(h.END, result=_short(res))
+                rt.record(h.END, result=h.short_repr(res))
             except WorkerCrashed:
                 return
             except BaseException as exc:  # noqa: BLE001
                 if isinstance(exc, asyncio.CancelledError):
                     raise
-                rt.record(h.ERROR, type=_qualname(exc), message=str(exc)[:500],
-                          traceback="".join(traceback.format_exception(exc))[-4000:])
+                rt.record(h.ERROR, **h.error_payload(exc))
 
         async def main() -> None:
             barrier = asyncio.Barrier(cfg.n)
@@ -414,17 +411,6 @@ class _Instrumented:
             self.runner.close_pool()
         finally:
             _run_lock.release()
-
-
-def _qualname(exc: BaseException) -> str:
-    t = type(exc)
-    mod = t.__module__
-    return t.__qualname__ if mod in ("builtins", "__main__") else f"{mod}.{t.__qualname__}"
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 200 else text[:199] + "…"
 
 
 __all__ = ["ReplayResult", "Runner", "run", "replay", "DidNotReproduce"]
