@@ -108,6 +108,12 @@ class Runtime:
         if self.injector is not None:
             self.injector.fire(self, worker, label, "before")
 
+    def schedule_point(self, label: str) -> None:
+        """A point for the scheduler only (no event, no fault): another worker may run here."""
+        worker = current_worker()
+        if worker is not None and self.gate is not None and worker >= 0:
+            self.gate.arrive(worker, label)
+
     def after_point(self, label: str) -> None:
         """A statement or call matched by ``label`` completed: fire after-faults (ambiguous writes)."""
         worker = current_worker()
@@ -219,7 +225,12 @@ def log(message: str, level: str = "INFO", **payload: Any) -> None:
 
 @contextmanager
 def section(name: str, key: Any = None) -> Iterator[None]:
-    """Mark a critical section; ``mutual_exclusion(name)`` checks no two workers overlap per key."""
+    """Mark a critical section; ``mutual_exclusion(name)`` checks no two workers overlap per key.
+
+    Under a controlled strategy the section has scheduling points just inside its begin
+    (``<name>:held``) and its end (``<name>:release``), so another worker can run while
+    this one holds it; otherwise sections would be serialized and never overlap.
+    """
     rt = _ACTIVE
     if rt is None or current_worker() is None:
         yield
@@ -227,10 +238,12 @@ def section(name: str, key: Any = None) -> Iterator[None]:
     call = rt.next_call_id()
     rt.at_point(f"{name}:enter", record=False)
     rt.record(h.SECTION_BEGIN, name, key, call=call)
+    rt.schedule_point(f"{name}:held")
     try:
         yield
     finally:
         if not isinstance(_current_exc(), WorkerCrashed):
+            rt.schedule_point(f"{name}:release")
             rt.record(h.SECTION_END, name, key, call=call)
 
 

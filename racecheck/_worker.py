@@ -82,14 +82,17 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
         if p not in sys.path:
             sys.path.insert(0, p)
     env_only = FaultInjector(spec.faults, spec.seed, 0)
+    applied: list[tuple[str, Fault]] = []  # recorded into the history once the trial's runtime exists
     for f in env_only.env_faults("start", spec.worker):
         apply_env(f)
+        applied.append(("start", f))
     _runtime.set_process_worker(spec.worker)
     _runtime.set_worker(spec.worker)
     gate = PipeGate(conn)
     stack_file = open(spec.stack_path, "w")  # noqa: SIM115 - must stay open for faulthandler
     faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)
     from .drivers import install_drivers
+    from .env_watch import install_env_watch, record_env_faults
     from .spy import install_spies, load_callable
 
     setup_error: Exception | None = None
@@ -97,6 +100,7 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
         install_drivers(spec.drivers)
         install_spies(spec.spies)
         _runtime.install_log_handler()
+        install_env_watch(spec.faults)
         if spec.clock:
             _runtime.patch_clock()
         fn = load_callable(spec.target)
@@ -104,6 +108,7 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
         setup_error = exc
     for f in env_only.env_faults("after_import", spec.worker):
         apply_env(f)
+        applied.append(("after_import", f))
     try:
         msg = conn.recv()  # ("trial", index, events_path, controlled) or ("quit",)
     except (EOFError, OSError):
@@ -123,6 +128,8 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
         os._exit(0)
     for f in injector.env_faults("before_trigger", spec.worker):
         apply_env(f)
+        applied.append(("before_trigger", f))
+    record_env_faults(rt, applied)
     try:
         # The others may still be starting (interpreter, imports) under CPU load: that is not
         # the trigger's time, so do not let the barrier break after only the trial timeout.

@@ -34,6 +34,7 @@ LOG = "log"
 RECOVER_BEGIN = "recover_begin"
 RECOVER_END = "recover_end"
 SCHEDULE = "schedule"
+ENV_READ = "env_read"  # a worker read a variable a scrub_env fault removed or changed
 
 
 def key_text(key: Any) -> str | None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .runner import Runner
 
 MAX_STEPS = 400
+EXPLICIT_SWITCHES = 8  # explicit examples: one switch at step 0, 1, ... (at most half the trials)
 
 
 class _Found(Exception):
@@ -34,16 +35,23 @@ def run_with_hypothesis(runner: Runner) -> RunResult:
 
         raise ConfigError("strategy 'hypothesis' needs Hypothesis: pip install 'racecheck[hypothesis]'") from exc
 
+    from hypothesis import example
+
     cfg = runner.cfg
     trials: list[TrialRecord] = []
     counter = [0]
     t0 = time.monotonic()
+    # First the schedules with one context switch at each of the first steps (cheap, and where
+    # most races live), then Hypothesis's own search over the rest of the budget.
+    one_switch = min(EXPLICIT_SWITCHES, cfg.trials // 2)
 
     @settings(max_examples=cfg.trials, database=None, deadline=None, derandomize=True,
               suppress_health_check=list(HealthCheck),
-              phases=(Phase.generate, Phase.shrink), report_multiple_bugs=False)
+              phases=(Phase.explicit, Phase.generate, Phase.shrink), report_multiple_bugs=False)
     @given(st.lists(st.integers(0, 7), max_size=MAX_STEPS), st.lists(st.booleans(), max_size=MAX_STEPS))
     def explore(choices: list[int], fault_bits: list[bool]) -> None:
+        if counter[0] >= cfg.trials:
+            return
         it = iter(choices)
         bits = iter(fault_bits)
 
@@ -58,6 +66,9 @@ def run_with_hypothesis(runner: Runner) -> RunResult:
         trials.append(trial)
         if trial.violations:
             raise _Found(trial)
+
+    for k in reversed(range(one_switch)):
+        explore = example([0] * k + [1], [])(explore)
 
     from hypothesis.errors import Flaky
 

@@ -162,6 +162,8 @@ class Span:
     begin: int
     end: int
     open: bool
+    first: int = 0  # position of the begin event in the history (schedule order)
+    last: int = 0  # position of the end event (or of the crash, or the history's length)
 
 
 def sections(trial: TrialRecord, name: str) -> list[Span]:
@@ -169,22 +171,34 @@ def sections(trial: TrialRecord, name: str) -> list[Span]:
 
     A section never closed ends when its worker crashed, else at the end of the trial.
     """
-    crash_t = {e.worker: e.t for e in trial.history.filter(h.CRASH)}
-    opened: dict[Any, h.Event] = {}
+    crash_at: dict[int | None, tuple[int, int]] = {}
+    opened: dict[Any, tuple[int, h.Event]] = {}
     spans: list[Span] = []
-    for e in trial.history.filter((h.SECTION_BEGIN, h.SECTION_END), name=name):
+    for pos, e in enumerate(trial.history):
+        if e.kind == h.CRASH:
+            crash_at.setdefault(e.worker, (pos, e.t))
+        if e.name != name or e.kind not in (h.SECTION_BEGIN, h.SECTION_END):
+            continue
         ident = (e.pid, e.worker, e.payload.get("call"))
         if e.kind == h.SECTION_BEGIN:
-            opened[ident] = e
+            opened[ident] = (pos, e)
         elif (b := opened.pop(ident, None)) is not None:
-            spans.append(Span(b.worker, b.key, b.t, e.t, False))
-    for b in opened.values():
-        spans.append(Span(b.worker, b.key, b.t, crash_t.get(b.worker, trial.t_end), True))
-    return sorted(spans, key=lambda s: s.begin)
+            spans.append(Span(b[1].worker, b[1].key, b[1].t, e.t, False, b[0], pos))
+    for pos, b in opened.values():
+        end_pos, end_t = crash_at.get(b.worker, (len(trial.history), trial.t_end))
+        spans.append(Span(b.worker, b.key, b.t, end_t, True, pos, end_pos))
+    return sorted(spans, key=lambda s: s.first)
 
 
 class MutualExclusion:
-    """No two workers' critical sections named ``section`` overlap for one key."""
+    """No two workers' critical sections named ``section`` overlap for one key.
+
+    Holding is judged by the order of the section events in the history: ``b`` holds
+    while ``a`` does when ``b`` began after ``a`` began and before ``a`` ended. Under a
+    controlled strategy that order is the schedule (one worker moves between points, and
+    sections have points inside), so an overlap the schedule made is caught even when the
+    two sections took microseconds; under ``stress`` it is the wall-clock order.
+    """
 
     name = "mutual_exclusion"
 
@@ -196,10 +210,11 @@ class MutualExclusion:
         by_key: dict[str | None, list[Span]] = defaultdict(list)
         for s in sections(trial, self.section):
             by_key[s.key].append(s)
+        how = "in schedule order" if trial.schedule else "at once"
         for key, spans in by_key.items():
             for i, a in enumerate(spans):
                 for b in spans[i + 1:]:
-                    if b.begin >= a.end:
+                    if b.first >= a.last:
                         break
                     if a.worker == b.worker:
                         continue
@@ -207,7 +222,8 @@ class MutualExclusion:
                         self.name,
                         f"critical section {self.section!r} for key {key!r} held by {_wname(a.worker)} "
                         f"({_t(trial, a.begin)}..{_t(trial, a.end)}) and {_wname(b.worker)} "
-                        f"({_t(trial, b.begin)}..{_t(trial, b.end)}) at once",
+                        f"({_t(trial, b.begin)}..{_t(trial, b.end)}) {how}: {_wname(b.worker)} entered "
+                        f"before {_wname(a.worker)} left",
                         (str(key),), tuple(w for w in (a.worker, b.worker) if w is not None), (a.begin, b.begin),
                     ))
         return out
@@ -285,10 +301,32 @@ class NoStuck:
 FAILURE_ACTIONS = ("db_error", "redis_error", "backend_down", "error")
 
 
-class FailClosed:
-    """A trigger whose backend call failed did no effect and surfaced the failure (raised or logged at ERROR).
+def _fault_is_the_failure(evs: list[h.Event], fault: h.Event) -> bool:
+    return True
 
-    A worker counts as failed when an injected backend fault fired in it, when one of its
+
+def _used_what_was_scrubbed(evs: list[h.Event], fault: h.Event) -> bool:
+    return any(e.kind == h.ENV_READ and e.t >= fault.t for e in evs)
+
+
+# Which fired faults mean the worker met a failure, per action. An injected error or a
+# downed backend is the failure itself. A scrubbed environment is one once the worker read
+# a variable the scrub removed or changed (code that captured the value earlier is unhurt).
+# Not here, so never a failure: crash (the worker is gone, nothing is left to surface it),
+# delay/pause (time passed; the code must carry on, other invariants judge what the wait
+# broke) and clock (the same, for a clock jump).
+FAILURE_FAULTS: dict[str, Callable[[list[h.Event], h.Event], bool]] = {
+    **dict.fromkeys(FAILURE_ACTIONS, _fault_is_the_failure),
+    "scrub_env": _used_what_was_scrubbed,
+}
+SURFACING_LEVELS = ("WARNING", "ERROR", "CRITICAL")
+
+
+class FailClosed:
+    """A trigger that met a failure did no effect and surfaced it (raised, or logged at WARNING or above).
+
+    A worker met a failure when a fault in ``FAILURE_FAULTS`` fired in it (an injected
+    error, a downed backend, or a scrubbed variable it then read), when one of its
     statements/commands raised a connection-level error (the drivers mark it
     ``backend_failed``), or when ``failed`` (a callable over the worker's events) says so.
     """
@@ -299,27 +337,36 @@ class FailClosed:
         self.effect = effect
         self.failed = failed
 
+    def _failure(self, evs: list[h.Event]) -> str | None:
+        for e in evs:
+            if e.kind == h.FAULT and (judge := FAILURE_FAULTS.get(e.name)) is not None and judge(evs, e):
+                return "backend call failed" if e.name != "scrub_env" else (
+                    f"environment was scrubbed ({e.payload.get('at', 'point')}) and it read "
+                    + ", ".join(sorted({r.name for r in evs if r.kind == h.ENV_READ})))
+            if e.kind in (h.SQL, h.REDIS) and e.payload.get("backend_failed"):
+                return "backend call failed"
+        if self.failed is not None and self.failed(evs):
+            return "call failed"
+        return None
+
     def check(self, trial: TrialRecord) -> list[Violation]:
         out = []
         for w in trial.history.workers():
             if w < 0:
                 continue
             evs = trial.history.filter(worker=w)
-            faulted = any(e.kind == h.FAULT and e.name in FAILURE_ACTIONS for e in evs) or any(
-                e.kind in (h.SQL, h.REDIS) and e.payload.get("backend_failed") for e in evs)
-            if self.failed is not None:
-                faulted = faulted or self.failed(evs)
-            if not faulted:
+            what = self._failure(evs)
+            if what is None:
                 continue
             effects = [r for r in trial.history.effects(self.effect) if r.worker == w and r.status != "failed"]
             if effects:
-                out.append(Violation(self.name, f"w{w}'s backend call failed yet effect {effects[0].name!r} happened "
+                out.append(Violation(self.name, f"w{w}'s {what} yet effect {effects[0].name!r} happened "
                                      f"for key {effects[0].key!r}: it failed open", (str(effects[0].key),), (w,), (effects[0].begin,)))
             surfaced = any(e.kind == h.ERROR for e in evs) or any(
-                e.kind == h.LOG and e.name in ("ERROR", "CRITICAL") for e in evs)
+                e.kind == h.LOG and e.name in SURFACING_LEVELS for e in evs)
             if not surfaced:
-                out.append(Violation(self.name, f"w{w}'s backend call failed and the failure was swallowed: "
-                                     "the trigger returned normally and logged nothing at ERROR", (), (w,)))
+                out.append(Violation(self.name, f"w{w}'s {what} and the failure was swallowed: "
+                                     "the trigger returned normally and logged nothing at WARNING or above", (), (w,)))
         return out
 
 

@@ -20,6 +20,7 @@ from . import _runtime
 from . import history as h
 from .config import RunConfig
 from .drivers import install_drivers
+from .env_watch import install_env_watch, record_env_faults
 from .errors import ConfigError, DidNotReproduce, WorkerCrashed
 from .faults import FaultInjector, apply_env
 from .invariants import NoExceptions, Violation
@@ -217,9 +218,11 @@ class Runner:
         rt = _runtime.Runtime(mode="threads", sink=sink, injector=injector, gate=controller,
                               parent_call=self.parent_call)
         saved_env = dict(os.environ)
+        applied: list[tuple[str, Any]] = []  # the environment is the process's: every worker sees these
         for when in ("start", "after_import", "before_trigger"):
             for f in injector.env_faults(when, None):
                 apply_env(f)
+                applied.append((when, f))
         barrier = threading.Barrier(cfg.n)
         done = [threading.Event() for _ in range(cfg.n)]
         idents: dict[int, int] = {}
@@ -236,6 +239,7 @@ class Runner:
                     barrier.wait(timeout=cfg.timeout)
                 except threading.BrokenBarrierError:
                     return
+                record_env_faults(rt, applied)
                 if controller is not None:
                     controller.arrive(i, "start")
                 rt.record(h.START)
@@ -295,6 +299,7 @@ class Runner:
         async def body(i: int, barrier: asyncio.Barrier) -> None:
             _runtime.set_worker(i)
             await barrier.wait()
+            record_env_faults(rt, applied)
             rt.record(h.START)
             try:
                 res = await fn(*self.trigger_args(i), **cfg.kwargs)
@@ -318,9 +323,11 @@ class Runner:
                     t.cancel()
 
         saved_env = dict(os.environ)
+        applied: list[tuple[str, Any]] = []  # the environment is the process's: every worker sees these
         for when in ("start", "after_import", "before_trigger"):
             for f in injector.env_faults(when, None):
                 apply_env(f)
+                applied.append((when, f))
         _runtime.install(rt)
         try:
             asyncio.run(main())
@@ -396,6 +403,7 @@ class _Instrumented:
             self.undo.append(install_drivers(cfg.drivers))
             self.undo.append(install_spies(cfg.spies))
             self.undo.append(_runtime.install_log_handler())
+            self.undo.append(install_env_watch(cfg.faults))
             if any(f.action == "clock" for f in cfg.faults):
                 self.undo.append(_runtime.patch_clock())
         except BaseException:

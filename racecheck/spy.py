@@ -30,7 +30,9 @@ class Spy:
 
     ``key`` is a comma-separated list of argument names (dotted attribute access allowed:
     ``"req.sha"``) or a callable receiving the bound arguments as keywords.
-    ``section=True`` also treats each call as a critical section for ``mutual_exclusion``.
+    ``section=True`` also treats each call as a critical section for ``mutual_exclusion``,
+    with scheduling points just inside its begin and end (``<name>:held``,
+    ``<name>:release``) so a controlled strategy can run another worker meanwhile.
     """
 
     target: str
@@ -131,10 +133,12 @@ def _wrap(s: Spy, original: Callable[..., Any]) -> Callable[..., Any]:
         rt.record(h.EFFECT_BEGIN, name, key, call=call)
         if begin_kind:
             rt.record(h.SECTION_BEGIN, name, key, call=call)
+            rt.schedule_point(f"{name}:held")  # another worker may run while this one is inside
         return call
 
     def record_end(rt: rt_mod.Runtime, key: Any, call: int, ok: bool, err: str | None) -> None:
         if begin_kind:
+            rt.schedule_point(f"{name}:release")
             rt.record(h.SECTION_END, name, key, call=call)
         rt.record(h.EFFECT_END, name, key, call=call, ok=ok, **({"error": err} if err else {}))
         rt.at_point(f"{name}:after", record=False)

@@ -4,6 +4,11 @@ A worker released from a point that does not reach its next point within an adap
 quantum is marked *blocked* (it may wait on a row lock held by a parked worker) and
 another worker is released; it rejoins when it arrives. If every unfinished worker is
 blocked, the trial's timeout reports a deadlock with stacks.
+
+A worker inside a critical section (it arrived at a section's ``:held`` point and has
+not passed its ``:release`` point yet) runs only when no worker outside a section is
+waiting: the others get to try to enter while it holds, which is what
+``mutual_exclusion`` needs to see a lock that admits two holders.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import time
 from .strategies import Strategy
 
 NEW, RUNNING, WAITING, BLOCKED, DONE = "new", "running", "waiting", "blocked", "done"
+HELD, RELEASE = ":held", ":release"  # suffixes of the scheduling points inside a critical section
 
 
 class Controller:
@@ -50,6 +56,8 @@ class Controller:
         self._acked_at = 0.0
         self._cpu_mark: int | None = None
         self.busy_limit = 5.0  # a worker on the CPU this long without reaching a point counts as blocked
+        self.inside: dict[int, int] = {}  # worker -> depth of critical sections it is inside
+        self._leaving: set[int] = set()
         self._t0 = time.monotonic()
         self._watchdog = threading.Thread(target=self._watch, name="racecheck-controller", daemon=True)
         self._watchdog.start()
@@ -64,6 +72,7 @@ class Controller:
                 self.current = None
             self.state[worker] = WAITING
             self.labels[worker] = label
+            self._track_section(worker, label)
             self._schedule(force=False)
             while self.current != worker and not self.free:
                 self.cv.wait()
@@ -135,6 +144,15 @@ class Controller:
             return [w for w, s in self.state.items() if s == BLOCKED]
 
     # -- internals (hold self.cv) ---------------------------------------------------------
+    def _track_section(self, worker: int, label: str) -> None:
+        if worker in self._leaving:
+            self._leaving.discard(worker)
+            self.inside[worker] = max(0, self.inside.get(worker, 0) - 1)
+        if label.endswith(HELD):
+            self.inside[worker] = self.inside.get(worker, 0) + 1
+        elif label.endswith(RELEASE) and self.inside.get(worker):
+            self._leaving.add(worker)  # still inside until it moves past the release point
+
     def _note_step_time(self) -> None:
         dt = time.monotonic() - self._released_at
         self._ewma = dt if self._ewma is None else 0.8 * self._ewma + 0.2 * dt
@@ -170,7 +188,9 @@ class Controller:
                 note(waiting, self.step, self.last, choice)
         else:
             self._burst_left = 0
-            choice = self.strategy.choose(waiting, self.step, self.last, force)
+            outside = [w for w in waiting if not self.inside.get(w)]
+            candidates = outside or waiting  # holders of a section wait while others can move
+            choice = self.strategy.choose(candidates, self.step, self.last, force)
         if choice is None:
             return  # the strategy waits for a worker that has not arrived yet
         if choice not in waiting:

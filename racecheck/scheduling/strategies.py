@@ -72,8 +72,9 @@ class PCT(_Base):
             raise ConfigError(f"pct depth must be >= 1, got {depth}")
         self.seed = seed
         self.depth = depth
-        self.k = 8  # steps per trial, learnt from the trials run so far
+        self.k = 8  # steps with a choice per trial, learnt from the trials run so far (8 before any)
         self._steps = 0
+        self._seen = 0
 
     def begin_trial(self, trial: int, n: int) -> None:
         super().begin_trial(trial, n)
@@ -87,13 +88,19 @@ class PCT(_Base):
         self._steps = 0
 
     def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
-        self._steps = step + 1
+        # Steps count only where there is a choice: a change point at a step with one
+        # candidate (the others done, blocked, or parked holding a section) changes nothing.
+        if len(waiting) < 2:
+            return waiting[0]
+        step = self._steps
+        self._steps += 1
         if step in self.changes and last is not None:
             self.prio[last] = self.changes[step]
         return max(waiting, key=lambda w: (self.prio.get(w, 0), -w))
 
     def end_trial(self) -> None:
-        self.k = max(self.k, self._steps)
+        self._seen = max(self._seen, self._steps)
+        self.k = self._seen or self.k
 
 
 class DFS(_Base):
