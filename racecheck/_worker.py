@@ -117,6 +117,8 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
         os._exit(0)
     _, spec.trial, spec.events_path, spec.controlled = msg
     injector = FaultInjector(spec.faults, spec.seed, spec.trial)
+    # Probabilistic faults are decided by the runner, so the decisions join the schedule string.
+    injector.decide = lambda idx, worker: bool(gate.call("decide", {"idx": idx, "worker": worker}))
     sink = h.Sink(spec.events_path)
     rt = _runtime.Runtime(mode="processes", sink=sink, injector=injector,
                           gate=gate if spec.controlled else None, parent_call=gate.call)

@@ -261,6 +261,25 @@ class FaultInjector:
                 return rng.random() < fault.probability
             return n == fault.nth
 
+    def decide_for_worker(self, idx: int, worker: int) -> bool:
+        """A probabilistic fault's decision asked by a worker process: made and logged here.
+
+        Hypothesis (or a replayed ``f`` field) decides when set, else the same seeded draw
+        the worker would have made; either way the decision joins the schedule string.
+        """
+        fault = self.faults[idx]
+        with self._lock:
+            if self.decide is not None:
+                fire = bool(self.decide(idx, worker))
+            else:
+                rng = self._rngs.get((idx, worker))
+                if rng is None:
+                    rng = random.Random(f"{self.seed}:{self.trial}:{worker}:{idx}")
+                    self._rngs[(idx, worker)] = rng
+                fire = rng.random() < float(fault.probability or 0.0)
+            self.decisions.append(int(fire))
+        return fire
+
     def fire(self, rt: Runtime, worker: int, label: str, phase: str) -> None:
         for idx, fault in self.point_faults:
             if fault.workers is None and worker < 0:

@@ -182,11 +182,12 @@ def sections(trial: TrialRecord, name: str) -> list[Span]:
         ident = (e.pid, e.worker, e.payload.get("call"))
         if e.kind == h.SECTION_BEGIN:
             opened[ident] = (pos, e)
-        elif (b := opened.pop(ident, None)) is not None:
-            spans.append(Span(b[1].worker, b[1].key, b[1].t, e.t, False, b[0], pos))
-    for pos, b in opened.values():
+        elif (begun := opened.pop(ident, None)) is not None:
+            b_pos, b = begun
+            spans.append(Span(b.worker, b.key, b.t, e.t, False, b_pos, pos))
+    for b_pos, b in opened.values():
         end_pos, end_t = crash_at.get(b.worker, (len(trial.history), trial.t_end))
-        spans.append(Span(b.worker, b.key, b.t, end_t, True, pos, end_pos))
+        spans.append(Span(b.worker, b.key, b.t, end_t, True, b_pos, end_pos))
     return sorted(spans, key=lambda s: s.first)
 
 

@@ -92,6 +92,7 @@ class Race:
         self.spies: list[Any] = []
         self.faults: list[Any] = []
         self.results: list[Any] = []
+        self.replays: list[str] = []  # "reproduced k/K" per --racecheck-replay run
         marker = request.node.get_closest_marker("racecheck")
         self.marker_defaults: dict[str, Any] = dict(marker.kwargs) if marker else {}
 
@@ -139,6 +140,7 @@ class Race:
 
     def run(self, target: Callable[..., Any] | str, **kwargs: Any) -> Any:
         """Run a race (see racecheck.run); with --racecheck-replay, replay that schedule instead."""
+        from .errors import DidNotReproduce
         from .runner import replay, run
 
         opts = self.options(**kwargs)
@@ -148,7 +150,13 @@ class Race:
             opts.pop("trials", None)
             opts.pop("seed", None)
             opts.pop("n", None)
-            rep = replay(target, schedule, times=int(_setting(self.request.config, "replays")), **opts)
+            times = int(_setting(self.request.config, "replays"))
+            try:
+                rep = replay(target, schedule, times=times, **opts)
+            except DidNotReproduce:
+                self.replays.append(f"reproduced 0/{times}: did not reproduce: fixed, or timing-dependent")
+                raise
+            self.replays.append(f"reproduced {rep.reproduced}/{rep.times}")
             assert rep.result is not None
             self.results.append(rep.result)
             return rep.result
@@ -169,9 +177,11 @@ def race(request: pytest.FixtureRequest) -> Generator[Race, None, None]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
     report = outcome.get_result()
+    r = getattr(item, "_racecheck_race", None)
+    if call.when == "call" and r is not None and r.replays:
+        report.sections.append(("racecheck replay", "\n".join(r.replays)))  # like the CLI's line
     if call.when != "call" or not report.failed:
         return
-    r = getattr(item, "_racecheck_race", None)
     if r is None:
         return
     for result in r.results:

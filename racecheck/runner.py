@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from . import _runtime
+from . import _runtime, replay_lines
 from . import history as h
 from .config import RunConfig
 from .drivers import install_drivers
@@ -44,6 +44,8 @@ def run(target: Callable[..., Any] | str, **options: Any) -> RunResult:
 def replay(target: Callable[..., Any] | str, schedule: str, *, times: int = 10, **options: Any) -> ReplayResult:
     """Replay a recorded schedule ``times`` times; raise DidNotReproduce if it never fails again."""
     sched = Schedule.decode(schedule)
+    if not options:  # the printed line ``racecheck.replay(target, 'rc1:...')``: the run's own options
+        options = replay_lines.options_for(schedule)
     options.update(n=sched.n, seed=sched.seed, strategy="replay", schedule=schedule, trials=1)
     hits = 0
     last: RunResult | None = None
@@ -57,8 +59,7 @@ def replay(target: Callable[..., Any] | str, schedule: str, *, times: int = 10, 
     out = ReplayResult(schedule, hits, times, last)
     if hits == 0:
         raise DidNotReproduce(
-            f"schedule {schedule} did not reproduce in {times} replays: the failure depends on timing "
-            "racecheck does not control (try more replays or a controlled strategy)"
+            f"schedule {schedule} did not reproduce in {times} replays: fixed, or timing-dependent"
         )
     return out
 
@@ -81,6 +82,7 @@ class Runner:
         self._parked: list[_runtime.Runtime] = []
         self._pool: Any = None
         self.fault_decider: Callable[[int, int], bool] | None = None  # Hypothesis decides faults
+        self.trial_injector: FaultInjector | None = None  # the running trial's (process workers ask it)
 
     def process_pool(self) -> Any:
         if self._pool is None:
@@ -123,8 +125,9 @@ class Runner:
 
     def result(self, trials: list[TrialRecord], elapsed: float, exhausted: bool, aborted: str | None) -> RunResult:
         cfg = self.cfg
+        replay_lines.remember(cfg, [t.schedule for t in trials if t.schedule and t.violations])
         return RunResult(cfg.name, cfg.n, cfg.mode, cfg.strategy, self.seed, trials, cfg.trials, elapsed,
-                         exhausted, aborted, cfg.replay_hint)
+                         exhausted, aborted, cfg.replay_hint or replay_lines.python_hint(cfg.target))
 
     # -- instrumentation lifetime --------------------------------------------------------
     def _instrumented(self) -> _Instrumented:
@@ -146,6 +149,7 @@ class Runner:
             recorded = iter(strategy.schedule.faults)
             injector.decide = lambda idx, worker: bool(next(recorded, 0))
         t0 = time.monotonic_ns()
+        self.trial_injector = injector
         try:
             if cfg.mode == "threads":
                 gate = controller if controller is not None else (
@@ -346,6 +350,8 @@ class Runner:
 
     # -- actions the workers ask the runner to carry out ----------------------------------
     def parent_call(self, action: str, params: dict[str, Any]) -> Any:
+        if action == "decide" and self.trial_injector is not None:  # a worker process's fault decision
+            return self.trial_injector.decide_for_worker(int(params["idx"]), int(params["worker"]))
         if action != "backend_down":
             raise ConfigError(f"unknown runner action {action!r}")
         name = params.get("backend", "redis")
