@@ -23,6 +23,8 @@ class TrialRecord:
     violations: list[Violation] = field(default_factory=list)
     hung: bool = False
     stacks: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # racecheck-side failures (an invariant raised, ...)
+    notes: list[str] = field(default_factory=list)  # trial-level reasons the run may be inconclusive
 
     @property
     def ok(self) -> bool:

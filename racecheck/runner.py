@@ -23,7 +23,16 @@ from .drivers import install_drivers
 from .env_watch import install_env_watch, record_env_faults
 from .errors import ConfigError, DidNotReproduce, WorkerCrashed
 from .faults import FaultInjector, apply_env
-from .invariants import NoExceptions, Violation
+from .hangs import (
+    GRACE,
+    before_the_hang,
+    bounded,
+    check_invariants,
+    hang_violation,
+    proven_cycle,
+    still_running,
+)
+from .invariants import NoExceptions
 from .result import RunResult, TrialRecord
 from .scheduling import Controller, Replay, Schedule, Strategy, make_strategy
 from .scheduling.noise import NoiseGate
@@ -113,8 +122,8 @@ class Runner:
             for i in range(self.first_trial, self.first_trial + cfg.trials):
                 trial = self.run_trial(i, strategy)
                 trials.append(trial)
-                if trial.hung:
-                    aborted = trial.violations[0].invariant if trial.violations else "hang"
+                if trial.hung or trial.errors:
+                    aborted = (trial.violations[0].invariant if trial.violations else "hang") if trial.hung else "error"
                     break
                 if trial.violations and cfg.stop_on_failure:
                     break
@@ -136,8 +145,11 @@ class Runner:
     # -- one trial -----------------------------------------------------------------------
     def run_trial(self, index: int, strategy: Strategy | None) -> TrialRecord:
         cfg = self.cfg
-        if cfg.setup is not None:
-            cfg.setup()
+        self.trial_notes: list[str] = []
+        self.trial_errors: list[str] = []
+        if cfg.setup is not None and (err := bounded(cfg.setup, cfg.timeout, "setup()")):
+            now = time.monotonic_ns()
+            return TrialRecord(index, h.History(), now, now, errors=[f"trial {index + 1}: {err}"])
         controller = None
         if strategy is not None:
             strategy.begin_trial(index, cfg.n)
@@ -177,17 +189,14 @@ class Runner:
                                 tuple(injector.decisions)).encode()
         if events:
             t0 = min(e.t for e in events)  # time zero is the first event, not process spawn
-        trial = TrialRecord(index, h.History(events), t0, t_end, schedule, [], bool(hung), stacks)
-        if hung:
-            kind = "deadlock" if isinstance(controller, Controller) and len(controller.blocked_workers()) >= 2 else "hang"
-            trial.violations.append(Violation(
-                kind, f"worker(s) {', '.join(f'w{w}' for w in hung)} did not finish within {cfg.timeout}s"
-                + (" while blocked on each other" if kind == "deadlock" else "") + "; stacks below",
-                (), tuple(hung)))
-            return trial
+        trial = TrialRecord(index, h.History(events), t0, t_end, schedule, [], bool(hung), stacks,
+                            self.trial_errors, self.trial_notes)
         invariants = cfg.invariants if cfg.invariants is not None else [NoExceptions()]
-        for invariant in invariants:
-            trial.violations.extend(invariant.check(trial))
+        if hung:
+            trial.violations.append(hang_violation(hung, cfg.timeout, proven_cycle(cfg.backends)))
+            before_the_hang(trial, invariants)
+            return trial
+        check_invariants(trial, invariants)
         return trial
 
     def _recover(self, rt: _runtime.Runtime) -> list[h.Event]:
@@ -196,13 +205,20 @@ class Runner:
                                parent_call=self.parent_call)
         _runtime.install(rrt)
         token = _runtime.set_worker(_runtime.RECOVER_WORKER)
-        try:
-            rrt.record(h.RECOVER_BEGIN)
+        recover = self.cfg.recover
+        assert recover is not None
+
+        def step() -> None:
+            _runtime.set_worker(_runtime.RECOVER_WORKER)  # the helper thread runs as the recovery step
             try:
-                assert self.cfg.recover is not None
-                self.cfg.recover()
+                recover()
             except Exception as exc:  # noqa: BLE001 - a failing recovery is reported, not raised
                 rrt.record(h.ERROR, **h.error_payload(exc))
+
+        try:
+            rrt.record(h.RECOVER_BEGIN)
+            if err := bounded(step, self.cfg.timeout, "recover()"):
+                self.trial_errors.append(err)
             rrt.record(h.RECOVER_END)
         finally:
             _runtime._worker.reset(token)
@@ -282,6 +298,10 @@ class Runner:
                         stacks[f"w{i}"] = "".join(traceback.format_stack(fr))
                 if isinstance(controller, Controller):
                     controller.close()
+                for name in still_running([threads[i] for i in hung]):
+                    self.trial_notes.append(
+                        f"thread {name} was still running {GRACE}s after its trial ended: a trigger that never "
+                        "returns keeps running (and using CPU) until the process exits")
             if rt.crashed:
                 self._parked.append(rt)
         finally:
@@ -333,8 +353,20 @@ class Runner:
                 apply_env(f)
                 applied.append((when, f))
         _runtime.install(rt)
+        loop_thread = threading.Thread(target=asyncio.run, args=(main(),), name="racecheck-loop", daemon=True)
         try:
-            asyncio.run(main())
+            # A trigger that blocks the event loop (time.sleep, a sync driver) stops asyncio.wait's
+            # own timeout from firing: this thread's join is the watchdog that notices.
+            loop_thread.start()
+            loop_thread.join(cfg.timeout + 5 * GRACE)
+            if loop_thread.is_alive():
+                ended = {e.worker for e in sink.events() if e.kind in (h.END, h.ERROR)}
+                hung[:] = [i for i in range(cfg.n) if i not in ended]
+                fr = sys._current_frames().get(loop_thread.ident or -1)
+                if fr is not None:
+                    stacks["event loop"] = "".join(traceback.format_stack(fr))
+                self.trial_notes.append(f"the event loop was blocked for over {cfg.timeout}s (a trigger "
+                                        "called blocking code without await); its thread keeps running")
         finally:
             _runtime.install(None)
             os.environ.clear()

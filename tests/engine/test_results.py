@@ -29,7 +29,7 @@ def test_assert_exactly_once_raises_with_invariant_keys_and_timeline() -> None:
     assert re.match(r"exactly_once violated in \d+ of 20 trials", text)
     assert "for key(s) k" in text
     assert "w0" in text and "w1" in text and "EFFECT spawn[k]" in text
-    assert "replay with: racecheck replay 'rc1:2:7:" in text
+    assert "replay with: racecheck.replay('engine.targets:check_then_act', 'rc1:2:7:" in text
 
 
 def test_assert_helpers_pass_on_correct_target() -> None:
@@ -95,7 +95,9 @@ def test_report_text_has_header_violation_timeline_and_replay() -> None:
     assert "(n=2, mode=threads, strategy=pct, seed=7)" in first
     assert "  VIOLATION exactly_once: effect 'spawn' happened 2 times for key 'k'" in text
     assert "t(ms)" in text and "point check" in text
-    assert text.splitlines()[-1] == f"replay with: racecheck replay '{res.first_failure.schedule}'"
+    # the Python call that replays it (issue 14: the old `racecheck replay '<schedule>'` did not run)
+    assert text.splitlines()[-1] == (
+        f"replay with: racecheck.replay('engine.targets:check_then_act', '{res.first_failure.schedule}')")
     assert res.to_dict()["violations"][0]["keys"] == ["k"]
 
 

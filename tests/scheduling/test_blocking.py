@@ -43,8 +43,12 @@ def test_worker_waiting_on_a_lock_is_marked_blocked_and_run_finishes(controllers
         assert len(t.history.filter("end")) == 2
 
 
-def test_deadlock_is_reported_with_each_workers_stack(controllers) -> None:  # noqa: ANN001
-    """Two locks taken in opposite order with points between are reported as a deadlock with stacks, not a hang of the test."""
+def test_lock_cycle_is_reported_as_a_hang_with_each_workers_stack(controllers) -> None:  # noqa: ANN001
+    """Two locks taken in opposite order with points between end the run with stacks, not a hang of the test.
+
+    It is reported as a "hang": the controller seeing both workers blocked is no proof of a
+    wait cycle (threading locks do not say who holds them), so "deadlock" is not claimed (issue 14).
+    """
     a, b = threading.Lock(), threading.Lock()
 
     def first_a_then_b() -> None:
@@ -64,13 +68,14 @@ def test_deadlock_is_reported_with_each_workers_stack(controllers) -> None:  # n
 
     res = racecheck.run(trigger, n=2, trials=30, strategy="random", seed=1, timeout=2, quantum=0.02)
     assert not res.ok
-    assert res.aborted == "deadlock"
+    assert res.aborted == "hang"
     failure = res.first_failure
     assert failure is not None and failure.hung
     v = failure.violations[0]
-    assert v.invariant == "deadlock" and sorted(v.workers) == [0, 1]
+    assert v.invariant == "hang" and sorted(v.workers) == [0, 1]
+    assert "no wait cycle proven" in v.message
     assert "first_a_then_b" in failure.stacks["w0"] and "first_b_then_a" in failure.stacks["w1"]
-    assert "stack of w0" in res.report() and "blocked on each other" in res.report()
+    assert "stack of w0" in res.report()
 
 
 def test_opposite_order_without_overlap_is_not_a_deadlock() -> None:
