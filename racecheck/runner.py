@@ -358,7 +358,7 @@ class Runner:
             # A trigger that blocks the event loop (time.sleep, a sync driver) stops asyncio.wait's
             # own timeout from firing: this thread's join is the watchdog that notices.
             loop_thread.start()
-            loop_thread.join(cfg.timeout + 5 * GRACE)
+            loop_thread.join(cfg.timeout + 2 * GRACE)
             if loop_thread.is_alive():
                 ended = {e.worker for e in sink.events() if e.kind in (h.END, h.ERROR)}
                 hung[:] = [i for i in range(cfg.n) if i not in ended]
