@@ -338,16 +338,18 @@ class FailClosed:
         self.effect = effect
         self.failed = failed
 
-    def _failure(self, evs: list[h.Event]) -> str | None:
+    def _failure(self, w: int, evs: list[h.Event]) -> str | None:
+        """What failure worker ``w`` met, as the subject of a sentence; None when it met none."""
         for e in evs:
             if e.kind == h.FAULT and (judge := FAILURE_FAULTS.get(e.name)) is not None and judge(evs, e):
-                return "backend call failed" if e.name != "scrub_env" else (
-                    f"environment was scrubbed ({e.payload.get('at', 'point')}) and it read "
-                    + ", ".join(sorted({r.name for r in evs if r.kind == h.ENV_READ})))
+                if e.name != "scrub_env":
+                    return f"w{w}'s backend call failed"
+                read = ", ".join(sorted({r.name for r in evs if r.kind == h.ENV_READ}))
+                return f"w{w} read {read} after scrub_env ({e.payload.get('at', 'point')}) removed or changed it"
             if e.kind in (h.SQL, h.REDIS) and e.payload.get("backend_failed"):
-                return "backend call failed"
+                return f"w{w}'s backend call failed"
         if self.failed is not None and self.failed(evs):
-            return "call failed"
+            return f"w{w}'s call failed"
         return None
 
     def check(self, trial: TrialRecord) -> list[Violation]:
@@ -356,17 +358,17 @@ class FailClosed:
             if w < 0:
                 continue
             evs = trial.history.filter(worker=w)
-            what = self._failure(evs)
+            what = self._failure(w, evs)
             if what is None:
                 continue
             effects = [r for r in trial.history.effects(self.effect) if r.worker == w and r.status != "failed"]
             if effects:
-                out.append(Violation(self.name, f"w{w}'s {what} yet effect {effects[0].name!r} happened "
+                out.append(Violation(self.name, f"{what} yet effect {effects[0].name!r} happened "
                                      f"for key {effects[0].key!r}: it failed open", (str(effects[0].key),), (w,), (effects[0].begin,)))
             surfaced = any(e.kind == h.ERROR for e in evs) or any(
                 e.kind == h.LOG and e.name in SURFACING_LEVELS for e in evs)
             if not surfaced:
-                out.append(Violation(self.name, f"w{w}'s {what} and the failure was swallowed: "
+                out.append(Violation(self.name, f"{what}, and the failure was swallowed: "
                                      "the trigger returned normally and logged nothing at WARNING or above", (), (w,)))
         return out
 

@@ -38,6 +38,8 @@ class TrialRecord:
             "violations": [v.to_dict() for v in self.violations],
             "hung": self.hung,
             "stacks": self.stacks,
+            "errors": self.errors,
+            "notes": self.notes,
             "events": self.history.to_dicts(),
         }
 
