@@ -53,8 +53,10 @@ def run(target: Callable[..., Any] | str, **options: Any) -> RunResult:
 def replay(target: Callable[..., Any] | str, schedule: str, *, times: int = 10, **options: Any) -> ReplayResult:
     """Replay a recorded schedule ``times`` times; raise DidNotReproduce if it never fails again."""
     sched = Schedule.decode(schedule)
-    if not options:  # the printed line ``racecheck.replay(target, 'rc1:...')``: the run's own options
+    bare = not options
+    if bare:  # the printed line ``racecheck.replay(target, 'rc1:...')``: the run's own options
         options = replay_lines.options_for(schedule)
+    unknown = bare and not options
     options.update(n=sched.n, seed=sched.seed, strategy="replay", schedule=schedule, trials=1)
     hits = 0
     last: RunResult | None = None
@@ -69,6 +71,8 @@ def replay(target: Callable[..., Any] | str, schedule: str, *, times: int = 10, 
     if hits == 0:
         raise DidNotReproduce(
             f"schedule {schedule} did not reproduce in {times} replays: fixed, or timing-dependent"
+            + ("; no run in this process recorded it, so it replayed without the run's options: pass its "
+               "invariants, faults, setup, args as keywords" if unknown else "")
         )
     return out
 

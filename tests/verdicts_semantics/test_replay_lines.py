@@ -163,3 +163,10 @@ def test_process_mode_correct_target_passes_with_the_same_faults() -> None:
     res = _process_run("claim_fail_closed")
     res.assert_ok()
     assert any(t.history.filter("fault") for t in res.trials)  # the faults did fire: passing is not vacuous
+
+
+def test_replay_without_the_runs_options_says_what_is_missing() -> None:
+    """A printed call run where the run did not happen replays with defaults: the message says so."""
+    with pytest.raises(racecheck.DidNotReproduce) as err:
+        racecheck.replay(rt.dispatch_locked, "rc1:2:99:0:0x3.1x3", times=1)
+    assert "without the run's options" in str(err.value)
