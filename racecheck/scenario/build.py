@@ -17,8 +17,8 @@ from typing import Any
 
 from .. import faults as F
 from .. import invariants as inv
+from .. import state_checks as checks
 from ..errors import ConfigError, InfrastructureError
-from . import checks
 from .loader import LoadedScenario, Loc, ScenarioError
 from .schema import FaultItem, InvariantItem, Scenario
 
@@ -197,13 +197,13 @@ def build_invariant(item: InvariantItem, loc: Loc, handles: dict[str, Any], back
     if kind == "fail_closed":
         return inv.fail_closed(s.effect)
     if kind == "no_stuck":
-        return inv.no_stuck(checks.SqlQuery(handles, s.sql), s.describe or s.sql)
+        return inv.no_stuck(checks.RowsQuery((handles, "postgres"), s.sql), s.describe or s.sql)
     if kind == "rows_unique":
-        return checks.RowsUnique(handles, s.sql, s.describe)
+        return checks.RowsUnique((handles, "postgres"), s.sql, s.describe)
     if kind == "sql_count":
-        return checks.SqlCount(handles, s.sql, s.equals, s.at_least, s.at_most)
+        return checks.RowCount((handles, "postgres"), s.sql, s.equals, s.at_least, s.at_most)
     if kind == "redis_keys":
-        return checks.RedisKeys(handles, s.pattern, s.count, s.at_least, s.at_most)
+        return checks.RedisKeys((handles, "redis"), s.pattern, s.count, s.at_least, s.at_most)
     fn = import_callable(s.check, loc + ("check",))
     return inv.custom(fn, s.name)
 
