@@ -131,15 +131,7 @@ class _RecordingConnection:
             SQL.rolled_back(self)
         return super().rollback()  # type: ignore[misc]
 
-    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> Any:
-        rt = in_run()
-        parent = super().__exit__  # type: ignore[misc]
-        if rt is None:
-            return parent(exc_type, exc_val, exc_tb)
-        if exc_type is not None or self.autocommit:  # type: ignore[attr-defined]
-            SQL.rolled_back(self)
-            return parent(exc_type, exc_val, exc_tb)
-        return SQL.run_commit(rt, self, lambda: parent(exc_type, exc_val, exc_tb))
+    # ``with conn:`` needs nothing more: psycopg2's __exit__ calls self.commit()/self.rollback() by name.
 
 
 def _base_cursor() -> type:
