@@ -200,9 +200,8 @@ def resolve_error(action: str, name: str) -> type[BaseException]:
         mod, _, attr = name.rpartition(".")
         candidates.append((mod, attr))
     modules = _error_modules(action)
-    candidates += [(mod, name) for mod in modules]
-    if action != "error":  # asyncpg spells them UniqueViolationError
-        candidates += [(mod, name + "Error") for mod in modules if not name.endswith("Error")]
+    suffixes = ("", "Error") if action != "error" and not name.endswith("Error") else ("",)
+    candidates += [(mod, name + s) for mod in modules for s in suffixes]  # asyncpg: UniqueViolationError
     for mod, attr in candidates:
         try:
             obj = getattr(importlib.import_module(mod), attr, None)

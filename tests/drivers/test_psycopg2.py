@@ -7,39 +7,13 @@ import psycopg2.extensions
 import pytest
 
 import racecheck
+from drivers import scenarios
 from drivers.targets import pg2, schema
 from racecheck import history as h
 
-SEEDS = range(20)
-# pct needs more than 10 trials for a few seeds on a two-statement race, whatever the driver:
-# measured 17/20 seeds within 10 trials for psycopg2 and psycopg 3 alike (docs/drivers.md).
-WITHIN_10 = 15
-BUGGY = {
-    "check-then-insert": (pg2.signup, lambda url, n: [racecheck.custom(schema.one_account(url))]),
-    "lost update": (pg2.increment, lambda url, n: [racecheck.custom(schema.counter_is(url, n))]),
-    "claim without FOR UPDATE": (pg2.claim, lambda url, n: [racecheck.at_most_once("claimed")]),
-}
-FIXED = {
-    "insert on conflict": (pg2.signup_fixed,
-                           lambda url, n: [racecheck.custom(schema.one_account(url, "accounts_u"))]),
-    "server-side increment": (pg2.increment_fixed, lambda url, n: [racecheck.custom(schema.counter_is(url, n))]),
-    "claim FOR UPDATE SKIP LOCKED": (pg2.claim_fixed, lambda url, n: [racecheck.at_most_once("claimed")]),
-}
-
-
-def caught_by(target, url: str, invariants, n: int = 2, mode: str = "threads",
-              strategy: str = "pct") -> list[int | None]:
-    """Per seed, the trial that first failed (None: never in 30)."""
-    out: list[int | None] = []
-    for seed in SEEDS:
-        res = racecheck.run(target, n=n, trials=30, strategy=strategy, seed=seed, args=(url,), mode=mode,
-                            setup=schema.reset(url), invariants=invariants(url, n), timeout=20)
-        out.append(None if res.ok else len(res.trials))
-    return out
-
-
-def _texts(trial: racecheck.TrialRecord) -> list[str]:
-    return [str(e.payload["statement"]) for e in trial.history.filter(h.SQL) if e.worker is not None]
+BUGGY = scenarios.buggy(pg2)
+FIXED = scenarios.fixed(pg2)
+_texts = scenarios.texts
 
 
 @pytest.mark.parametrize("scenario", list(BUGGY))
@@ -47,20 +21,16 @@ def test_buggy_forms_are_caught_under_pct(race_postgres, scenario):
     """Every one of 20 fixed seeds finds the bug within 30 pct trials, most within 10 (see caught_by)."""
     target, invariants = BUGGY[scenario]
     url = race_postgres.url
-    needed = caught_by(target, url, invariants)
+    needed = scenarios.caught_by(target, url, invariants, strategy="pct")
     print(f"{scenario}: trials needed per seed {needed}")
     assert None not in needed, f"{scenario}: not caught in 30 trials for some seeds: {needed}"
-    assert sum(t <= 10 for t in needed) >= WITHIN_10, f"{scenario}: {needed}"
+    assert sum(t <= 10 for t in needed) >= scenarios.WITHIN_10, f"{scenario}: {needed}"
 
 
 @pytest.mark.parametrize("scenario", list(FIXED))
 def test_fixed_forms_pass_200_pct_trials(race_postgres, scenario):
     target, invariants = FIXED[scenario]
-    url = race_postgres.url
-    res = racecheck.run(target, n=2, trials=200, strategy="pct", seed=7, args=(url,),
-                        setup=schema.reset(url), invariants=invariants(url, 2), timeout=20)
-    res.assert_ok()
-    assert res.trials[-1].history.filter(h.SQL), "no statement was seen: the pass would be a lie"
+    scenarios.passes(target, race_postgres.url, invariants, strategy="pct")
 
 
 AT = "sql:INSERT INTO t*"

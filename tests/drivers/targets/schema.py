@@ -8,7 +8,7 @@ from typing import Any
 import psycopg2
 
 JOBS = 4
-SCHEMA = """
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS accounts (email text);
 CREATE TABLE IF NOT EXISTS accounts_u (email text UNIQUE);
 CREATE TABLE IF NOT EXISTS counter (id int PRIMARY KEY, v int NOT NULL);
@@ -16,8 +16,8 @@ CREATE TABLE IF NOT EXISTS jobs (id int PRIMARY KEY, status text NOT NULL DEFAUL
 CREATE TABLE IF NOT EXISTS t (v text);
 TRUNCATE accounts, accounts_u, counter, jobs, t;
 INSERT INTO counter VALUES (1, 0);
-INSERT INTO jobs (id) SELECT generate_series(1, %d);
-""" % JOBS
+INSERT INTO jobs (id) SELECT generate_series(1, {JOBS});
+"""
 
 
 def _query(url: str, sql: str) -> list[tuple[Any, ...]]:
