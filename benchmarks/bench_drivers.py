@@ -3,13 +3,15 @@
 For each driver, in one process and one sitting: the same trivial call (``SELECT 1`` /
 ``GET``) on a connection the driver made,
 
-- *plain*: nothing instrumented (psycopg2: a connection from the unpatched ``connect``);
-- *outside a run*: the driver instrumented, no run active (the wrappers' pass-through);
+- *plain*: the driver's own method, racecheck's wrapper bypassed (psycopg2: a connection
+  from the unpatched ``connect``);
+- *outside a run*: the instrumented call made by a caller that is not a worker: the
+  pass-through every call outside a run takes (plus one check, as a run is active);
 - *inside a run*: as a racecheck worker (stress, noise 0: no scheduling, the hook itself:
   point, event, fault matching).
 
-The three are measured in alternation, ``--rounds`` times, best loop of each kept, and
-reported as ratios to *plain* (and µs per call), so server noise hits all three alike.
+The three calls alternate one by one, inside one run on one connection; the median of
+each is reported, with ratios to *plain*, so server and machine noise hit all three alike.
 Uses 127.0.0.1:5432 (``SELECT 1`` on the ``postgres`` database) and Redis 6379 (``GET`` of
 a key that does not exist): it reads nothing and writes nothing. Writes a section of
 benchmarks/RESULTS.md and benchmarks/results/drivers.json.
@@ -20,9 +22,9 @@ benchmarks/RESULTS.md and benchmarks/results/drivers.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
+import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -34,7 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import racecheck  # noqa: E402
-from racecheck import drivers  # noqa: E402
+from racecheck import _runtime  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS = "redis://127.0.0.1:6379/0"
@@ -45,170 +47,184 @@ Sync = Callable[[], Any]
 Async = Callable[[], Awaitable[Any]]
 
 
-def _loop_ns(call: Sync, calls: int) -> float:
-    t0 = time.perf_counter_ns()
-    for _ in range(calls):
-        call()
-    return (time.perf_counter_ns() - t0) / calls
-
-
-async def _aloop_ns(call: Async, calls: int) -> float:
-    t0 = time.perf_counter_ns()
-    for _ in range(calls):
-        await call()
-    return (time.perf_counter_ns() - t0) / calls
-
-
-# -- the calls, per driver: (make a connection + the call, close) --------------------------------
-def _psycopg(plain: bool) -> tuple[Sync, Sync]:
+# -- the calls, per driver: (plain call, instrumented call, close) ------------------------------
+# *plain* calls the driver's original method (``__wrapped__`` of racecheck's wrapper; psycopg2:
+# a cursor of a connection from the unpatched ``connect``) on the same kind of connection.
+def _psycopg() -> tuple[Sync, Sync, Sync]:
     import psycopg
 
     conn = psycopg.connect(PG, autocommit=True)
-    return (lambda: conn.execute("SELECT 1")), conn.close
+    cur = conn.cursor()
+    original = psycopg.Cursor.execute.__wrapped__  # type: ignore[attr-defined]
+    return (lambda: original(cur, "SELECT 1")), (lambda: cur.execute("SELECT 1")), conn.close
 
 
-def _psycopg2(plain: bool) -> tuple[Sync, Sync]:
+def _psycopg2() -> tuple[Sync, Sync, Sync]:
     import psycopg2
 
-    connect = getattr(psycopg2.connect, "__wrapped__", psycopg2.connect) if plain else psycopg2.connect
-    conn = connect(PG)
-    conn.autocommit = True
-    cur = conn.cursor()
-    return (lambda: cur.execute("SELECT 1")), conn.close
+    plain = psycopg2.connect.__wrapped__(PG)  # type: ignore[attr-defined]
+    conn = psycopg2.connect(PG)
+    plain.autocommit = conn.autocommit = True
+    pcur, cur = plain.cursor(), conn.cursor()
+
+    def close() -> None:
+        plain.close()
+        conn.close()
+
+    return (lambda: pcur.execute("SELECT 1")), (lambda: cur.execute("SELECT 1")), close
 
 
-def _redis(plain: bool) -> tuple[Sync, Sync]:
+def _kv(cls: Any) -> tuple[Sync, Sync, Sync]:
+    c = cls.from_url(REDIS)
+    original = cls.execute_command.__wrapped__
+    return (lambda: original(c, "GET", KEY)), (lambda: c.execute_command("GET", KEY)), c.close
+
+
+def _redis() -> tuple[Sync, Sync, Sync]:
     import redis
 
-    c = redis.Redis.from_url(REDIS)
-    return (lambda: c.get(KEY)), c.close
+    return _kv(redis.Redis)
 
 
-def _valkey(plain: bool) -> tuple[Sync, Sync]:
+def _valkey() -> tuple[Sync, Sync, Sync]:
     import valkey
 
-    c = valkey.Valkey.from_url(REDIS)
-    return (lambda: c.get(KEY)), c.close
+    return _kv(valkey.Valkey)
 
 
-async def _asyncpg() -> tuple[Async, Async]:
+async def _asyncpg() -> tuple[Async, Async, Async]:
     import asyncpg
 
     conn = await asyncpg.connect(PG)
-    return (lambda: conn.execute("SELECT 1")), conn.close
+    original = asyncpg.connection.Connection.execute.__wrapped__  # type: ignore[attr-defined]
+    return (lambda: original(conn, "SELECT 1")), (lambda: conn.execute("SELECT 1")), conn.close
 
 
-async def _aredis() -> tuple[Async, Async]:
+async def _akv(cls: Any) -> tuple[Async, Async, Async]:
+    c = cls.from_url(REDIS)
+    original = cls.execute_command.__wrapped__
+    return (lambda: original(c, "GET", KEY)), (lambda: c.execute_command("GET", KEY)), c.aclose
+
+
+async def _aredis() -> tuple[Async, Async, Async]:
     import redis.asyncio
 
-    c = redis.asyncio.Redis.from_url(REDIS)
-    return (lambda: c.get(KEY)), c.aclose
+    return await _akv(redis.asyncio.Redis)
 
 
-async def _avalkey() -> tuple[Async, Async]:
+async def _avalkey() -> tuple[Async, Async, Async]:
     import valkey.asyncio
 
-    c = valkey.asyncio.Valkey.from_url(REDIS)
-    return (lambda: c.get(KEY)), c.aclose
+    return await _akv(valkey.asyncio.Valkey)
 
 
-SYNC: dict[str, tuple[str, Callable[[bool], tuple[Sync, Sync]]]] = {
-    "psycopg": ("psycopg 3 SELECT 1", _psycopg),
-    "psycopg2": ("psycopg2 SELECT 1", _psycopg2),
-    "redis": ("redis-py GET", _redis),
-    "valkey": ("valkey-py GET", _valkey),
+SYNC: dict[str, tuple[str, str, Callable[[], tuple[Sync, Sync, Sync]]]] = {
+    "psycopg": ("psycopg", "psycopg 3 SELECT 1", _psycopg),
+    "psycopg2": ("psycopg2", "psycopg2 SELECT 1", _psycopg2),
+    "redis": ("redis", "redis-py GET", _redis),
+    "valkey": ("valkey", "valkey-py GET", _valkey),
 }
-ASYNC: dict[str, tuple[str, str, Callable[[], Awaitable[tuple[Async, Async]]]]] = {
+ASYNC: dict[str, tuple[str, str, Callable[[], Awaitable[tuple[Async, Async, Async]]]]] = {
     "asyncpg": ("asyncpg", "asyncpg SELECT 1", _asyncpg),
     "redis.asyncio": ("redis", "redis.asyncio GET", _aredis),
     "valkey.asyncio": ("valkey", "valkey.asyncio GET", _avalkey),
 }
 
 
-# -- measuring ------------------------------------------------------------------------------------
-def _sync_one(name: str, make: Callable[[bool], tuple[Sync, Sync]], calls: int) -> dict[str, float]:
-    call, close = make(True)
-    try:
-        plain = _loop_ns(call, calls)
-    finally:
-        close()
-    undo = drivers.install_drivers([name])
-    try:
-        call, close = make(False)
-        try:
-            outside = _loop_ns(call, calls)
-        finally:
-            close()
-    finally:
-        undo()
-    box: dict[str, float] = {}
+# -- measuring: inside one run, a plain call, a call as nobody and a call as the worker in turn ---
+def _as_nobody() -> Callable[[], None]:
+    token = _runtime.set_worker(None)
+    prev = _runtime._PROCESS_WORKER
+    _runtime.set_process_worker(None)
+
+    def restore() -> None:
+        _runtime._worker.reset(token)
+        _runtime.set_process_worker(prev)
+
+    return restore
+
+
+def _medians(samples: dict[str, list[int]]) -> dict[str, float]:
+    return {k: float(statistics.median(v)) for k, v in samples.items()}
+
+
+def _sync_one(driver: str, make: Callable[[], tuple[Sync, Sync, Sync]], calls: int) -> dict[str, float]:
+    samples: dict[str, list[int]] = {"plain": [], "outside": [], "inside": []}
+    clock = time.perf_counter_ns
 
     def target() -> None:
-        c, cl = make(False)
+        plain, call, close = make()
         try:
-            box["inside"] = _loop_ns(c, calls)
+            for _ in range(calls):  # one call of each in turn: load bursts hit all three alike
+                t0 = clock()
+                plain()
+                samples["plain"].append(clock() - t0)
+                restore = _as_nobody()
+                t0 = clock()
+                call()
+                samples["outside"].append(clock() - t0)
+                restore()
+                t0 = clock()
+                call()
+                samples["inside"].append(clock() - t0)
         finally:
-            cl()
+            close()
 
-    racecheck.run(target, n=1, trials=1, noise=0.0, invariants=[], drivers=(name,)).assert_ok()
-    return {"plain": plain, "outside": outside, "inside": box["inside"]}
+    racecheck.run(target, n=1, trials=1, noise=0.0, invariants=[], drivers=(driver,)).assert_ok()
+    return _medians(samples)
 
 
-def _async_one(driver: str, make: Callable[[], Awaitable[tuple[Async, Async]]], calls: int) -> dict[str, float]:
-    async def measure() -> float:
-        call, close = await make()
+def _async_one(driver: str, make: Callable[[], Awaitable[tuple[Async, Async, Async]]],
+               calls: int) -> dict[str, float]:
+    samples: dict[str, list[int]] = {"plain": [], "outside": [], "inside": []}
+    clock = time.perf_counter_ns
+
+    async def target() -> None:
+        plain, call, close = await make()
         try:
-            return await _aloop_ns(call, calls)
+            for _ in range(calls):
+                t0 = clock()
+                await plain()
+                samples["plain"].append(clock() - t0)
+                restore = _as_nobody()
+                t0 = clock()
+                await call()
+                samples["outside"].append(clock() - t0)
+                restore()
+                t0 = clock()
+                await call()
+                samples["inside"].append(clock() - t0)
         finally:
             await close()
 
-    plain = asyncio.run(measure())
-    undo = drivers.install_drivers([driver])
-    try:
-        outside = asyncio.run(measure())
-    finally:
-        undo()
-    box: dict[str, float] = {}
-
-    async def target() -> None:
-        box["inside"] = await measure()
-
     racecheck.run(target, n=1, trials=1, mode="asyncio", noise=0.0, invariants=[],
                   drivers=(driver,)).assert_ok()
-    return {"plain": plain, "outside": outside, "inside": box["inside"]}
+    return _medians(samples)
 
 
-def measure(rounds: int, calls: int) -> dict[str, dict[str, Any]]:
-    best: dict[str, dict[str, float]] = {}
-    labels: dict[str, str] = {}
-
-    def keep(key: str, got: dict[str, float]) -> None:
-        cur = best.setdefault(key, dict(got))
-        for k, v in got.items():
-            cur[k] = min(cur[k], v)
-
-    for _ in range(rounds):
-        for name, (label, make) in SYNC.items():
-            labels[name] = label
-            keep(name, _sync_one(name, make, calls))
-        for key, (driver, label, amake) in ASYNC.items():
-            labels[key] = label
-            keep(key, _async_one(driver, amake, calls))
+def measure(calls: int) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    for key, b in best.items():
-        out[key] = {"call": labels[key], **b, "outside_ratio": b["outside"] / b["plain"],
-                    "inside_ratio": b["inside"] / b["plain"]}
+    for key, (driver, label, make) in SYNC.items():
+        out[key] = {"call": label, **_sync_one(driver, make, calls)}
+    for key, (driver, label, amake) in ASYNC.items():
+        out[key] = {"call": label, **_async_one(driver, amake, calls)}
+    for r in out.values():
+        r["outside_ratio"] = r["outside"] / r["plain"]
+        r["inside_ratio"] = r["inside"] / r["plain"]
     return out
 
 
-def table(results: dict[str, dict[str, Any]], rounds: int, calls: int) -> str:
+def table(results: dict[str, dict[str, Any]], calls: int) -> str:
     lines = [
         SECTION, "",
-        f"`python benchmarks/bench_drivers.py` ({rounds} rounds of {calls} calls per cell, best loop of "
-        "each; the three columns of a row measured in alternation in one process). *plain*: nothing "
-        "instrumented; *outside a run*: the driver instrumented, no run active; *inside a run*: as a "
-        "worker (stress, noise 0: point + event + fault matching, no scheduling). Postgres "
-        "127.0.0.1:5432, Redis 127.0.0.1:6379, both local.", "",
+        f"`python benchmarks/bench_drivers.py` (median of {calls} calls per cell; the three calls of a "
+        "row alternate one by one on one connection inside one run, so server and machine noise hit "
+        "them alike). *plain*: the driver's own method (racecheck's wrapper "
+        "bypassed; psycopg2: a connection from the unpatched `connect`); *outside a run*: the "
+        "instrumented call when the caller is not a worker, the pass-through every call outside a "
+        "run takes (plus one check: a run is active); *inside a run*: as a worker (stress, noise 0: "
+        "point + event + fault matching, no scheduling). Postgres 127.0.0.1:5432, Redis "
+        "127.0.0.1:6379, both local; the machine was shared with other jobs.", "",
         "| driver | call | plain | outside a run | inside a run | outside ÷ plain | inside ÷ plain "
         "| inside − plain |",
         "|---|---|---|---|---|---|---|---|",
@@ -234,14 +250,13 @@ def write(text: str, results: dict[str, dict[str, Any]]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="1 round of 200 calls")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--calls", type=int, default=2000)
+    ap.add_argument("--quick", action="store_true", help="300 calls per cell")
+    ap.add_argument("--calls", type=int, default=5000)
     ap.add_argument("--no-write", action="store_true", help="print only")
     args = ap.parse_args(argv)
-    rounds, calls = (1, 200) if args.quick else (args.rounds, args.calls)
-    results = measure(rounds, calls)
-    text = table(results, rounds, calls)
+    calls = 300 if args.quick else args.calls
+    results = measure(calls)
+    text = table(results, calls)
     print(text)
     if not args.no_write:
         write(text, results)
