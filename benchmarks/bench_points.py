@@ -112,13 +112,14 @@ def _psycopg_hook(calls: int) -> float:
     from racecheck.drivers import one_line, psycopg_driver
 
     conn = psycopg.Connection.__new__(psycopg.Connection)  # never connected: status reads as unknown
+    sql = psycopg_driver.SQL
 
     def hook() -> None:
         rt = _runtime.active()
         assert rt is not None
         text = one_line(psycopg_driver._text("SELECT 1", None))
-        label, before = psycopg_driver._begin(rt, conn, text)
-        psycopg_driver._done(rt, conn, label, text, before)
+        label, before = sql.begin(rt, conn, text)
+        sql.done(rt, conn, label, text, before, None)
 
     return _in_run("psycopg-hook", hook, calls, 3)
 

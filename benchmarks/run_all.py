@@ -33,7 +33,8 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-OTHERS = ("bench_backends", "bench_points", "bench_reference_pair", "bench_scheduling", "bench_dispatch")
+OTHERS = ("bench_backends", "bench_points", "bench_reference_pair", "bench_scheduling", "bench_dispatch",
+          "bench_drivers")
 
 
 def log(msg: str) -> None:

@@ -114,6 +114,12 @@ class Runtime:
         if worker is not None and self.gate is not None and worker >= 0:
             self.gate.arrive(worker, label)
 
+    async def at_point_async(
+        self, label: str, kind: str = h.POINT, record: bool = True, **payload: Any
+    ) -> None:
+        """``at_point`` for code running in an event loop (awaited by async drivers)."""
+        self.at_point(label, kind, record, **payload)
+
     def after_point(self, label: str) -> None:
         """A statement or call matched by ``label`` completed: fire after-faults (ambiguous writes)."""
         worker = current_worker()

@@ -295,6 +295,9 @@ def cmd_backends(args: argparse.Namespace) -> int:
     if isinstance(text, list | tuple):
         text = "\n".join(str(x) for x in text)
     print(text)
+    from .drivers import describe_drivers
+
+    print(describe_drivers())
     return 0
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .drivers import DRIVERS
 from .errors import ConfigError
 from .faults import Fault
 from .invariants import Invariant
@@ -33,7 +34,7 @@ class RunConfig:
     invariants: list[Invariant] | None = None
     timeout: float = 30.0
     stop_on_failure: bool = True
-    drivers: tuple[str, ...] = ("psycopg", "redis")
+    drivers: tuple[str, ...] = DRIVERS
     backends: dict[str, Any] = field(default_factory=dict)
     name: str = ""
     depth: int = 3

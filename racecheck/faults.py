@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import history as h
+from .drivers import error_modules, fault_actions
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -38,12 +39,13 @@ ACTIONS = (
 )
 SCRUB_WHEN = ("start", "after_import", "before_trigger", "point")
 
-# Where a short error name is looked up, per action.
-_ERROR_MODULES = {
-    "db_error": ("psycopg.errors", "psycopg"),
-    "redis_error": ("redis.exceptions",),
-    "error": ("builtins",),
-}
+# Actions that raise a named error; a short name is looked up in the modules the driver
+# registry gives (the driver at the point first), "error" in builtins.
+_ERROR_ACTIONS = (*fault_actions(), "error")
+
+
+def _error_modules(action: str) -> tuple[str, ...]:
+    return ("builtins",) if action == "error" else error_modules(action)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Fault:
                 f"fault {self.action} at {self.at!r}: probability must be within 0..1, got {self.probability}"
             )
         validate_glob(self.at, f"fault {self.action}")
-        if self.action in _ERROR_MODULES and self.params.get("error"):
+        if self.action in _ERROR_ACTIONS and self.params.get("error"):
             resolve_error(self.action, str(self.params["error"]))  # a typo fails here, not mid-trial
 
     def describe(self) -> str:
@@ -197,8 +199,9 @@ def resolve_error(action: str, name: str) -> type[BaseException]:
     if "." in name:
         mod, _, attr = name.rpartition(".")
         candidates.append((mod, attr))
-    for mod in _ERROR_MODULES.get(action, ("builtins",)):
-        candidates.append((mod, name))
+    modules = _error_modules(action)
+    suffixes = ("", "Error") if action != "error" and not name.endswith("Error") else ("",)
+    candidates += [(mod, name + s) for mod in modules for s in suffixes]  # asyncpg: UniqueViolationError
     for mod, attr in candidates:
         try:
             obj = getattr(importlib.import_module(mod), attr, None)
@@ -206,7 +209,7 @@ def resolve_error(action: str, name: str) -> type[BaseException]:
             continue
         if isinstance(obj, type) and issubclass(obj, BaseException):
             return obj
-    where = ", ".join(_ERROR_MODULES.get(action, ("builtins",)))
+    where = ", ".join(modules)
     raise ConfigError(f"fault {action}: no exception class {name!r} in {where}; give a class name from there or a dotted path")
 
 

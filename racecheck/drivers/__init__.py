@@ -1,35 +1,116 @@
-"""Driver instrumentation: every psycopg 3 statement and redis-py command becomes a point.
+"""Driver instrumentation: every statement and command of a registered driver becomes a point.
 
-Patches are installed only for the duration of a run and only for drivers that are
-importable; user code is not changed and connections it opens itself are covered.
+One :class:`Driver` record per driver, one module per driver, one line each in
+:data:`REGISTRY`. Patches are installed for the duration of a run, only for drivers
+that are importable; user code is not changed and connections it opens itself are
+covered. Nothing here imports a driver: that happens when a run installs it.
 """
 
 from __future__ import annotations
 
+import contextvars
+import importlib
+import importlib.util
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-DRIVERS = ("psycopg", "redis")
+
+@dataclass(frozen=True)
+class Driver:
+    """A client library racecheck instruments."""
+
+    name: str  # what ``drivers=`` and ``racecheck backends`` call it
+    module: str  # the module it instruments (its import name)
+    installer: str  # ``racecheck.drivers.<module>`` whose ``install()`` patches it and returns the undo
+    extra: str  # the pip extra that brings it: ``pip install 'racecheck[<extra>]'``
+    fault: str  # the fault action whose short error names are looked up in ``error_modules``
+    error_modules: tuple[str, ...]
+
+    def available(self) -> bool:
+        try:
+            return importlib.util.find_spec(self.module) is not None
+        except (ImportError, ValueError):
+            return False
+
+    def install(self) -> Callable[[], None]:
+        return importlib.import_module(f"{__name__}.{self.installer}").install()  # type: ignore[no-any-return]
+
+
+REGISTRY: tuple[Driver, ...] = (
+    Driver("psycopg", "psycopg", "psycopg_driver", "postgres", "db_error", ("psycopg.errors", "psycopg")),
+    Driver("psycopg2", "psycopg2", "psycopg2_driver", "psycopg2", "db_error", ("psycopg2.errors", "psycopg2")),
+    Driver("asyncpg", "asyncpg", "asyncpg_driver", "asyncpg", "db_error", ("asyncpg.exceptions", "asyncpg")),
+    Driver("redis", "redis", "redis_driver", "redis", "redis_error", ("redis.exceptions",)),
+    Driver("valkey", "valkey", "valkey_driver", "valkey", "redis_error", ("valkey.exceptions",)),
+)
+BY_NAME = {d.name: d for d in REGISTRY}
+DRIVERS = tuple(BY_NAME)  # every registered driver; the ones not importable install nothing
+
+
+def default_drivers() -> tuple[str, ...]:
+    """Every registered driver whose module is importable here."""
+    return tuple(d.name for d in REGISTRY if d.available())
 
 
 def install_drivers(names: tuple[str, ...] | list[str] = DRIVERS) -> Callable[[], None]:
     """Instrument each named driver that is importable; returns the undo."""
-    undos: list[Callable[[], None]] = []
-    for name in names:
-        if name == "psycopg":
-            from . import psycopg_driver
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        from ..errors import ConfigError
 
-            undos.append(psycopg_driver.install())
-        elif name == "redis":
-            from . import redis_driver
-
-            undos.append(redis_driver.install())
+        raise ConfigError(f"unknown driver(s) {', '.join(map(repr, unknown))}; "
+                          f"use some of {', '.join(DRIVERS)}")
+    undos = [BY_NAME[n].install() for n in names if BY_NAME[n].available()]
 
     def undo() -> None:
         for u in reversed(undos):
             u()
 
     return undo
+
+
+def describe_drivers() -> str:
+    """Human text for ``racecheck backends``: which drivers are instrumented here, which are missing."""
+    lines = ["Drivers (statements/commands become points):"]
+    for d in REGISTRY:
+        if d.available():
+            lines.append(f"  {d.name:<9} instrumented")
+        else:
+            lines.append(f"  {d.name:<9} not installed: pip install 'racecheck[{d.extra}]'")
+    return "\n".join(lines)
+
+
+# -- which driver reached the point (so a short error name resolves in its own modules) --------
+_calling: contextvars.ContextVar[str | None] = contextvars.ContextVar("racecheck_driver", default=None)
+
+
+def error_modules(action: str) -> tuple[str, ...]:
+    """Modules a short error name of ``action`` is looked up in: the calling driver's first."""
+    mods = [m for d in REGISTRY if d.fault == action for m in d.error_modules]
+    current = BY_NAME.get(_calling.get() or "")
+    if current is not None and current.fault == action:
+        mods = list(current.error_modules) + [m for m in mods if m not in current.error_modules]
+    return tuple(mods)
+
+
+def fault_actions() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(d.fault for d in REGISTRY))
+
+
+class calling:  # noqa: N801 - used like a function: ``with calling("psycopg2"): ...``
+    """Mark the driver whose statement is at a point while faults fire there."""
+
+    __slots__ = ("name", "token")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        self.token = _calling.set(self.name)
+
+    def __exit__(self, *exc: object) -> None:
+        _calling.reset(self.token)
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -52,8 +133,11 @@ def record_failure(rt: Any, kind: str, label: str, field: str, text: str, exc: B
 
 # Exception class names (anywhere in the MRO) that mean the backend could not be reached or
 # answered, as opposed to a logical refusal (a unique violation, a wrong-type reply).
-_UNAVAILABLE = {"OperationalError", "InterfaceError", "ConnectionError", "TimeoutError"}
-_LOGICAL = {"TransactionRollback", "QueryCanceled", "ResponseError"}
+_UNAVAILABLE = {"OperationalError", "InterfaceError", "ConnectionError", "TimeoutError",
+                "PostgresConnectionError", "ConnectionDoesNotExistError", "AdminShutdownError",
+                "CannotConnectNowError", "ConnectionFailureError"}
+_LOGICAL = {"TransactionRollback", "QueryCanceled", "ResponseError",
+            "TransactionRollbackError", "QueryCanceledError"}
 
 
 def backend_failure(exc: BaseException) -> bool:

@@ -14,13 +14,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from .. import _runtime
-from .. import history as h
-from . import one_line, record_failure
-
-# libpq transaction status values (psycopg.pq.TransactionStatus); unknown when the connection is gone.
-IDLE, ACTIVE, INTRANS, INERROR, UNKNOWN = 0, 1, 2, 3, 4
-_ROLLBACK_WORDS = ("ROLLBACK", "ABORT")
+from .sqltx import UNKNOWN, SqlDriver, in_run, short, statement_text
 
 
 def _text(query: Any, ctx: Any) -> str:
@@ -50,96 +44,30 @@ def _sever(conn: Any) -> None:
         conn.close()
 
 
-def _register(rt: _runtime.Runtime, conn: Any) -> None:
-    """Let a crash of the calling worker sever ``conn`` (once per worker and run)."""
-    if conn is None:
-        return
-    worker = _runtime.current_worker()
-    reg = getattr(conn, "_racecheck_registered", None)
-    if reg is None or reg[0] is not rt:
-        reg = (rt, set[int | None]())
+SQL = SqlDriver("psycopg", _status, _sever)
+
+
+def _params(args: tuple[Any, ...], many: bool) -> dict[str, Any]:
+    if not args or args[0] is None:
+        return {}
+    if many:
         try:
-            conn._racecheck_registered = reg
-        except AttributeError:
-            return
-    if worker in reg[1]:
-        return
-    reg[1].add(worker)
-    rt.register_resource(functools.partial(_sever, conn))
+            return {"batches": len(args[0])}
+        except TypeError:
+            return {}
+    return {"params": short(args[0])}
 
 
-def _pending(conn: Any) -> list[str]:
-    p = getattr(conn, "_racecheck_pending", None)
-    if p is None:
-        p = []
-        try:
-            conn._racecheck_pending = p
-        except AttributeError:
-            pass
-    return p
-
-
-def _begin(rt: _runtime.Runtime, conn: Any, text: str) -> tuple[str, int]:
-    """Before a statement: register the connection, note the transaction state, reach the point."""
-    _register(rt, conn)
-    before = _status(conn)
-    if before == IDLE and conn is not None:
-        _pending(conn).clear()  # a new transaction starts: whatever was pending rolled back
-    label = "sql:" + text
-    rt.at_point(label, h.SQL, statement=text)
-    return label, before
-
-
-def _committed(rt: _runtime.Runtime, conn: Any, label: str | None) -> None:
-    """The transaction committed: fire the after-faults of its statements, then of ``label``."""
-    labels = list(_pending(conn)) if conn is not None else []
-    if conn is not None:
-        _pending(conn).clear()
-    for lab in labels:
-        rt.after_point(lab)
-    if label is not None:
-        rt.after_point(label)
-
-
-def _done(rt: _runtime.Runtime, conn: Any, label: str, text: str, before: int) -> None:
-    """After a statement succeeded: fire its after-faults now, at commit, or never (rollback)."""
-    after = _status(conn)
-    if after in (INTRANS, INERROR):
-        _pending(conn).append(label)
-        return
-    if before in (INTRANS, INERROR) and after == IDLE:
-        if before == INERROR or text.lstrip().upper().startswith(_ROLLBACK_WORDS):
-            _pending(conn).clear()
-            return
-        _committed(rt, conn, label)
-        return
-    rt.after_point(label)
-
-
-def _commit_begin(rt: _runtime.Runtime, conn: Any) -> int:
-    _register(rt, conn)
-    before = _status(conn)
-    rt.at_point("sql:COMMIT", h.SQL, statement="COMMIT")
-    return before
-
-
-def _commit_done(rt: _runtime.Runtime, conn: Any, before: int) -> None:
-    if before == INERROR:  # COMMIT of a failed transaction is a rollback
-        _pending(conn).clear()
-        return
-    _committed(rt, conn, "sql:COMMIT")
+def _rows(cursor: Any) -> int | None:
+    try:
+        return int(cursor.rowcount)
+    except Exception:  # noqa: BLE001 - no row count is no row count
+        return None
 
 
 def _commits(tx: Any, exc: BaseException | None) -> bool:
     """Whether leaving this ``transaction()`` block commits the connection's transaction."""
     return exc is None and not tx.force_rollback and bool(getattr(tx, "_outer_transaction", False))
-
-
-def _in_run() -> _runtime.Runtime | None:
-    rt = _runtime.active()
-    if rt is None or _runtime.current_worker() is None:
-        return None
-    return rt
 
 
 def install() -> Callable[[], None]:
@@ -159,40 +87,40 @@ def install() -> Callable[[], None]:
             saved.append((cls, name, original))
         setattr(cls, name, make(original))
 
-    def sync_exec(original: Any) -> Any:
+    def sync_exec(original: Any, many: bool = False) -> Any:
         @functools.wraps(original)
         def execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-            rt = _in_run()
+            rt = in_run()
             if rt is None:
                 return original(self, query, *args, **kwargs)
             conn = getattr(self, "connection", None)
-            text = one_line(_text(query, self))
-            label, before = _begin(rt, conn, text)
+            text = statement_text(_text(query, self))
+            label, before = SQL.begin(rt, conn, text, **_params(args, many))
             try:
                 result = original(self, query, *args, **kwargs)
             except Exception as exc:
-                record_failure(rt, h.SQL, label, "statement", text, exc)
+                SQL.failed(rt, conn, label, text, exc)
                 raise
-            _done(rt, conn, label, text, before)
+            SQL.done(rt, conn, label, text, before, _rows(self))
             return result
 
         return execute
 
-    def async_exec(original: Any) -> Any:
+    def async_exec(original: Any, many: bool = False) -> Any:
         @functools.wraps(original)
         async def execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-            rt = _in_run()
+            rt = in_run()
             if rt is None:
                 return await original(self, query, *args, **kwargs)
             conn = getattr(self, "connection", None)
-            text = one_line(_text(query, self))
-            label, before = _begin(rt, conn, text)
+            text = statement_text(_text(query, self))
+            label, before = await SQL.begin_async(rt, conn, text, **_params(args, many))
             try:
                 result = await original(self, query, *args, **kwargs)
             except Exception as exc:
-                record_failure(rt, h.SQL, label, "statement", text, exc)
+                SQL.failed(rt, conn, label, text, exc)
                 raise
-            _done(rt, conn, label, text, before)
+            SQL.done(rt, conn, label, text, before, _rows(self))
             return result
 
         return execute
@@ -200,35 +128,26 @@ def install() -> Callable[[], None]:
     def sync_commit(original: Any) -> Any:
         @functools.wraps(original)
         def commit(self: Any) -> Any:
-            rt = _in_run()
+            rt = in_run()
             if rt is None:
                 return original(self)
-            before = _commit_begin(rt, self)
-            try:
-                result = original(self)
-            except Exception as exc:
-                _pending(self).clear()
-                record_failure(rt, h.SQL, "sql:COMMIT", "statement", "COMMIT", exc)
-                raise
-            _commit_done(rt, self, before)
-            return result
+            return SQL.run_commit(rt, self, lambda: original(self))
 
         return commit
 
     def async_commit(original: Any) -> Any:
         @functools.wraps(original)
         async def commit(self: Any) -> Any:
-            rt = _in_run()
+            rt = in_run()
             if rt is None:
                 return await original(self)
-            before = _commit_begin(rt, self)
+            before = await SQL.commit_begin_async(rt, self)
             try:
                 result = await original(self)
             except Exception as exc:
-                _pending(self).clear()
-                record_failure(rt, h.SQL, "sql:COMMIT", "statement", "COMMIT", exc)
+                SQL.commit_failed(rt, self, exc)
                 raise
-            _commit_done(rt, self, before)
+            SQL.commit_done(rt, self, before)
             return result
 
         return commit
@@ -236,50 +155,41 @@ def install() -> Callable[[], None]:
     def sync_tx_exit(original: Any) -> Any:
         @functools.wraps(original)
         def __exit__(self: Any, exc_type: Any, exc_val: Any, exc_tb: Any) -> Any:  # noqa: N807
-            rt = _in_run()
+            rt = in_run()
             if rt is None or not _commits(self, exc_val):
                 if rt is not None and getattr(self, "_outer_transaction", False):
-                    _pending(self._conn).clear()
+                    SQL.rolled_back(self._conn)
                 return original(self, exc_type, exc_val, exc_tb)
-            before = _commit_begin(rt, self._conn)
-            try:
-                result = original(self, exc_type, exc_val, exc_tb)
-            except Exception as exc:
-                _pending(self._conn).clear()
-                record_failure(rt, h.SQL, "sql:COMMIT", "statement", "COMMIT", exc)
-                raise
-            _commit_done(rt, self._conn, before)
-            return result
+            return SQL.run_commit(rt, self._conn, lambda: original(self, exc_type, exc_val, exc_tb))
 
         return __exit__
 
     def async_tx_exit(original: Any) -> Any:
         @functools.wraps(original)
         async def __aexit__(self: Any, exc_type: Any, exc_val: Any, exc_tb: Any) -> Any:  # noqa: N807
-            rt = _in_run()
+            rt = in_run()
             if rt is None or not _commits(self, exc_val):
                 if rt is not None and getattr(self, "_outer_transaction", False):
-                    _pending(self._conn).clear()
+                    SQL.rolled_back(self._conn)
                 return await original(self, exc_type, exc_val, exc_tb)
-            before = _commit_begin(rt, self._conn)
+            before = await SQL.commit_begin_async(rt, self._conn)
             try:
                 result = await original(self, exc_type, exc_val, exc_tb)
             except Exception as exc:
-                _pending(self._conn).clear()
-                record_failure(rt, h.SQL, "sql:COMMIT", "statement", "COMMIT", exc)
+                SQL.commit_failed(rt, self._conn, exc)
                 raise
-            _commit_done(rt, self._conn, before)
+            SQL.commit_done(rt, self._conn, before)
             return result
 
         return __aexit__
 
     patch(psycopg.Cursor, "execute", sync_exec)
-    patch(psycopg.Cursor, "executemany", sync_exec)
+    patch(psycopg.Cursor, "executemany", functools.partial(sync_exec, many=True))
     patch(psycopg.ServerCursor, "execute", sync_exec)
     patch(psycopg.Connection, "commit", sync_commit)
     patch(psycopg.Transaction, "__exit__", sync_tx_exit)
     patch(psycopg.AsyncCursor, "execute", async_exec)
-    patch(psycopg.AsyncCursor, "executemany", async_exec)
+    patch(psycopg.AsyncCursor, "executemany", functools.partial(async_exec, many=True))
     patch(psycopg.AsyncServerCursor, "execute", async_exec)
     patch(psycopg.AsyncConnection, "commit", async_commit)
     patch(psycopg.AsyncTransaction, "__aexit__", async_tx_exit)

@@ -1,4 +1,7 @@
-"""redis-py instrumentation (sync and asyncio): each command is a point named ``redis:<COMMAND args>``.
+"""redis-py and valkey-py instrumentation (sync and asyncio): each command is a point ``redis:<COMMAND args>``.
+
+valkey-py is a fork of redis-py with the same client structure: :func:`instrument` is
+given the client modules of one of them; ``redis`` and ``valkey`` each install it once.
 
 Covered: ``Redis.execute_command`` (every command method goes through it), pipelines
 (``redis:PIPELINE <cmd>; <cmd>``, one point when they are sent) and commands a
@@ -16,7 +19,7 @@ from typing import Any
 
 from .. import _runtime
 from .. import history as h
-from . import one_line, record_failure
+from . import calling, one_line, record_failure
 
 _SHARED = -10**9  # owner marker of a client more than one worker used
 _tasks: set[asyncio.Task[Any]] = set()
@@ -78,11 +81,19 @@ def _pipeline_text(pipe: Any) -> str:
 
 def install() -> Callable[[], None]:
     try:
-        import redis
-        import redis.asyncio
+        import redis.asyncio.client
+        import redis.client
     except ImportError:
         return lambda: None
+    return instrument("redis", redis.client, redis.asyncio.client)
 
+
+def instrument(driver: str, sync_mod: Any, async_mod: Any, client: str = "Redis") -> Callable[[], None]:
+    """Patch the ``Redis`` and ``Pipeline`` classes of a redis-py-shaped library; returns the undo.
+
+    ``driver`` is the registry name (a short ``redis_error`` name resolves in its modules);
+    ``client`` the name of the client class (``Redis``, ``Valkey``).
+    """
     saved: list[tuple[Any, str, Any]] = []
 
     def patch(cls: Any, name: str, make: Callable[[Any], Any]) -> None:
@@ -99,13 +110,15 @@ def install() -> Callable[[], None]:
             _register(rt, self)
             text = describe(self, args)
             label = "redis:" + text
-            rt.at_point(label, h.REDIS, command=text)
+            with calling(driver):
+                rt.at_point(label, h.REDIS, command=text)
             try:
                 result = original(self, *args, **options)
             except Exception as exc:
                 record_failure(rt, h.REDIS, label, "command", text, exc)
                 raise
-            rt.after_point(label)
+            with calling(driver):
+                rt.after_point(label)
             return result
 
         return wrapper
@@ -119,13 +132,15 @@ def install() -> Callable[[], None]:
             _register(rt, self)
             text = describe(self, args)
             label = "redis:" + text
-            rt.at_point(label, h.REDIS, command=text)
+            with calling(driver):
+                await rt.at_point_async(label, h.REDIS, command=text)
             try:
                 result = await original(self, *args, **options)
             except Exception as exc:
                 record_failure(rt, h.REDIS, label, "command", text, exc)
                 raise
-            rt.after_point(label)
+            with calling(driver):
+                rt.after_point(label)
             return result
 
         return wrapper
@@ -137,9 +152,9 @@ def install() -> Callable[[], None]:
         return _pipeline_text(self)
 
     wrappers: tuple[tuple[Any, Callable[..., Any]], ...] = (
-        (redis.client, sync_cmd), (redis.asyncio.client, async_cmd))
+        (sync_mod, sync_cmd), (async_mod, async_cmd))
     for mod, wrap in wrappers:
-        patch(mod.Redis, "execute_command", functools.partial(wrap, describe=command))
+        patch(getattr(mod, client), "execute_command", functools.partial(wrap, describe=command))
         patch(mod.Pipeline, "immediate_execute_command", functools.partial(wrap, describe=command))
         patch(mod.Pipeline, "execute", functools.partial(wrap, describe=pipeline))
 

@@ -1,0 +1,175 @@
+"""psycopg2 instrumentation: statements and commits are points named ``sql:<text>``, as for psycopg 3.
+
+psycopg2's connection and cursor are C types whose methods cannot be patched, so
+``psycopg2.connect`` is: it builds every connection from a subclass of the class asked
+for (``connection_factory``, default ``psycopg2.extensions.connection``) whose cursors
+are in turn subclasses of the cursor class asked for (``cursor_factory``, e.g.
+``RealDictCursor``). Everything built on ``psycopg2.connect`` is covered that way:
+``psycopg2.pool``, ``psycopg2.extras`` helpers (``execute_values``/``execute_batch`` call
+``cursor.execute``), SQLAlchemy and Django.
+
+Covered: ``cursor.execute``/``executemany``/``callproc``, named (server-side) cursors,
+``conn.commit()``/``rollback()``, autocommit, ``with conn:`` blocks and explicit
+``COMMIT``/``ROLLBACK`` statements. The ``connect`` patch stays installed once a run
+installed it (connections outlive runs; outside a run each call costs one check), so
+connections opened between runs are covered too; a connection opened before the first
+run of the process is not (see docs/drivers.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .sqltx import UNKNOWN, SqlDriver, in_run, short, statement_text
+
+_installed = False
+_classes: dict[type, type] = {}
+
+
+def _status(conn: Any) -> int:
+    try:
+        return int(conn.get_transaction_status())
+    except Exception:  # noqa: BLE001 - a closed connection
+        return UNKNOWN
+
+
+def _sever(conn: Any) -> None:
+    """Close the connection: the server rolls back its open transaction."""
+    conn.close()
+
+
+SQL = SqlDriver("psycopg2", _status, _sever)
+
+
+def _text(query: Any) -> str:
+    if isinstance(query, bytes):
+        return query.decode(errors="replace")
+    if isinstance(query, str):
+        return query
+    try:  # psycopg2.sql.Composed needs a connection to render; str() is its best effort
+        return str(query)
+    except Exception:  # noqa: BLE001
+        return repr(query)
+
+
+def _rows(cursor: Any) -> int | None:
+    try:
+        return int(cursor.rowcount)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+class _RecordingCursor:
+    """Mixed in front of a psycopg2 cursor class: each statement is a point."""
+
+    def _racecheck_call(self, rt: Any, text: str, payload: dict[str, Any], call: Callable[[], Any]) -> Any:
+        conn = self.connection  # type: ignore[attr-defined]
+        text = statement_text(text)
+        label, before = SQL.begin(rt, conn, text, **payload)
+        try:
+            result = call()
+        except Exception as exc:
+            SQL.failed(rt, conn, label, text, exc)
+            raise
+        SQL.done(rt, conn, label, text, before, _rows(self))
+        return result
+
+    def execute(self, query: Any, vars: Any = None) -> Any:  # noqa: A002 - psycopg2's name
+        rt = in_run()
+        if rt is None:
+            return super().execute(query, vars)  # type: ignore[misc]
+        payload = {} if vars is None else {"params": short(vars)}
+        return self._racecheck_call(rt, _text(query), payload,
+                                    lambda: super(_RecordingCursor, self).execute(query, vars))  # type: ignore[misc]
+
+    def executemany(self, query: Any, vars_list: Any) -> Any:
+        rt = in_run()
+        if rt is None:
+            return super().executemany(query, vars_list)  # type: ignore[misc]
+        try:
+            vars_list = list(vars_list)
+            payload: dict[str, Any] = {"batches": len(vars_list)}
+        except TypeError:
+            payload = {}
+        return self._racecheck_call(rt, _text(query), payload,
+                                    lambda: super(_RecordingCursor, self).executemany(query, vars_list))  # type: ignore[misc]
+
+    def callproc(self, procname: str, parameters: Any = None) -> Any:
+        rt = in_run()
+        if rt is None:
+            return super().callproc(procname, parameters)  # type: ignore[misc]
+        payload = {} if parameters is None else {"params": short(parameters)}
+        return self._racecheck_call(rt, f"CALLPROC {procname}", payload,
+                                    lambda: super(_RecordingCursor, self).callproc(procname, parameters))  # type: ignore[misc]
+
+
+class _RecordingConnection:
+    """Mixed in front of a psycopg2 connection class: commits are points, cursors record."""
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        # psycopg2: cursor(name=None, cursor_factory=None, scrollable=None, withhold=False)
+        if len(args) >= 2:
+            factory = args[1]
+            args = (args[0], None, *args[2:])
+        else:
+            factory = kwargs.pop("cursor_factory", None)
+        if factory is None:
+            factory = self.cursor_factory or _base_cursor()  # type: ignore[attr-defined]
+        kwargs["cursor_factory"] = recording_class(factory, _RecordingCursor)
+        return super().cursor(*args, **kwargs)  # type: ignore[misc]
+
+    def commit(self) -> Any:
+        rt = in_run()
+        if rt is None:
+            return super().commit()  # type: ignore[misc]
+        return SQL.run_commit(rt, self, super().commit)  # type: ignore[misc]
+
+    def rollback(self) -> Any:
+        rt = in_run()
+        if rt is not None:
+            SQL.rolled_back(self)
+        return super().rollback()  # type: ignore[misc]
+
+    # ``with conn:`` needs nothing more: psycopg2's __exit__ calls self.commit()/self.rollback() by name.
+
+
+def _base_cursor() -> type:
+    import psycopg2.extensions
+
+    return psycopg2.extensions.cursor
+
+
+def recording_class(base: type, mixin: type) -> type:
+    """``base`` with ``mixin`` in front (cached); ``base`` itself when it already records."""
+    if issubclass(base, mixin):
+        return base
+    cls = _classes.get(base)
+    if cls is None:
+        cls = _classes[base] = type(f"Racecheck{base.__name__}", (mixin, base), {"__module__": __name__})
+    return cls
+
+
+def install() -> Callable[[], None]:
+    """Patch ``psycopg2.connect`` (once per process; it stays). Returns a no-op undo."""
+    global _installed
+    if _installed:
+        return lambda: None
+    try:
+        import psycopg2
+        import psycopg2.extensions
+    except ImportError:
+        return lambda: None
+    original = psycopg2.connect
+
+    def connect(dsn: Any = None, connection_factory: Any = None, cursor_factory: Any = None,
+                **kwargs: Any) -> Any:
+        factory = recording_class(connection_factory or psycopg2.extensions.connection,
+                                  _RecordingConnection)
+        return original(dsn, connection_factory=factory, cursor_factory=cursor_factory, **kwargs)
+
+    connect.__wrapped__ = original  # type: ignore[attr-defined]
+    connect.__doc__ = original.__doc__
+    psycopg2.connect = connect
+    _installed = True
+    return lambda: None

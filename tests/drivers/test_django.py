@@ -1,0 +1,65 @@
+"""A small Django project on psycopg2 and on psycopg 3: races under pct, faults through transaction.atomic().
+
+Django picks its driver when it is imported (psycopg 3 when importable), so each driver
+runs in a process of its own (``django_app/run_cases.py``); for psycopg2 that process
+hides psycopg 3 first, as in a project that only installed psycopg2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+@pytest.fixture(scope="module", params=["psycopg2", "psycopg"])
+def results(request, race_postgres_server) -> dict:
+    db = race_postgres_server.database()
+    try:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
+        proc = subprocess.run([sys.executable, os.path.join(HERE, "django_app", "run_cases.py"),
+                               request.param, db.url], capture_output=True, text=True, env=env,
+                              timeout=600)
+    finally:
+        db.close()
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert proc.returncode == 0 and line, proc.stderr[-3000:]
+    out = json.loads(line[-1][len("RESULT "):])
+    out["want"] = request.param
+    return out
+
+
+def test_django_uses_the_driver_the_project_has(results):
+    assert results["dbapi"] == results["want"]
+
+
+def test_lost_update_through_the_orm_is_caught_under_pct(results):
+    assert None not in results["lost_update"], results["lost_update"]
+
+
+def test_claim_without_select_for_update_is_caught(results):
+    assert None not in results["claim"], results["claim"]
+
+
+def test_fixed_forms_pass(results):
+    for case in ("increment_fixed", "claim_fixed"):
+        assert results[case]["ok"] and results[case]["sql"] > 0, (case, results[case])
+
+
+def test_db_error_before_the_insert_sends_nothing(results):
+    r = results["before"]
+    assert r["error"] == "django.db.utils.IntegrityError" and r["faults"] == ["before"] and r["rows"] == []
+
+
+@pytest.mark.parametrize("case", ["after_atomic", "after_autocommit"])
+def test_db_error_after_commit_leaves_the_row_committed(results, case):
+    """transaction.atomic() (and autocommit) commit, then the view sees an OperationalError."""
+    r = results[case]
+    assert r["error"] == "django.db.utils.OperationalError" and r["faults"] == ["after"]
+    assert r["rows"] == [case.removeprefix("after_")]
