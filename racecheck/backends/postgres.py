@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from . import pg_reset
 from .cleanup import proc_alive, proc_starttime, session
 from .errors import NotOwnedError, ResetRefused
 
@@ -469,6 +470,9 @@ class PostgresDB:
         self._check_reset_allowed()
         tpl = self.template or self.server.template()
         self._close_conn()
+        fast = pg_reset.state_of(self)
+        if self.created and self.template is not None and fast.try_reset():
+            return  # emptied back to the template's contents (see pg_reset); no re-clone
         if self.created:
             self.server.retire(self.dbname)
         else:
@@ -476,6 +480,7 @@ class PostgresDB:
         self.server.clone(tpl, self.dbname)
         self.template = tpl
         self.created = True
+        fast.learn()
 
     def snapshot(self) -> str:
         """Make the current contents the template for later resets (e.g. after a test loaded its schema)."""
@@ -490,11 +495,13 @@ class PostgresDB:
                 self.server._drop_db(old)
         self._snapshots = [name]
         self.template = name
+        pg_reset.forget(self)  # the next reset re-clones from the snapshot and learns it
         return name
 
     def close(self) -> None:
         """Drop this database (and its snapshots) if racecheck created it."""
         self._close_conn()
+        pg_reset.forget(self)
         if self.server.closed:
             return
         for snap in self._snapshots:
