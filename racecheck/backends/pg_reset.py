@@ -4,14 +4,14 @@ Re-cloning the template (``PostgresDB.reset``'s slow path) costs a CREATE DATABA
 or more. Most trials only add rows, advance sequences and take locks; undoing exactly that
 takes a millisecond. A ``Plan`` is read once from a pristine clone (right after the slow
 path ran): the tables, every sequence's state, the seed rows the schema inserted and a
-digest of the catalog. Each later reset then, on one connection of its own:
+count of the catalog rows of user objects. Each later reset then, on one connection of its own:
 
 1. rolls back prepared transactions and terminates every other session that holds
    something a trial could leave behind: an open transaction (row locks, uncommitted
    rows), an advisory lock, or a temporary object (temp tables cannot be attributed to a
    session, so any temp object terminates every other session). Idle sessions holding
    nothing survive, so a target's persistent connections stay usable;
-2. checks the catalog digest: a trial that ran DDL (a new table, a dropped column, a
+2. checks the catalog: a trial that ran DDL (a new table, a dropped column, a
    changed default) cannot be undone by emptying tables, so the caller re-clones;
 3. in one transaction, with triggers and foreign-key checks off (``session_replication_role
    = replica``, as pg_restore does): DELETE every table (tiny tables: ten times cheaper
@@ -35,39 +35,38 @@ SEED_LIMIT = 4 * 1024 * 1024  # seed rows larger than this are re-cloned, not co
 _USER = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%' " \
         "AND n.nspname NOT LIKE 'pg_temp_%%'"
 
-_DIGEST = """SELECT md5(coalesce(string_agg(x, ',' ORDER BY x), '')) FROM (
- SELECT concat_ws(':', 'c', c.oid, c.relname, c.relkind, c.relnamespace, c.relpersistence, c.relacl::text,
-                  c.relrowsecurity, c.relhasrules, c.relhastriggers)
-   FROM pg_class c WHERE c.oid >= 16384 AND c.relpersistence <> 't'
- UNION ALL SELECT concat_ws(':', 'a', attrelid, attnum, attname, atttypid, atttypmod, attnotnull, attisdropped,
-                  atthasdef, attgenerated, attidentity)
-   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-   WHERE attrelid >= 16384 AND attnum > 0 AND c.relpersistence <> 't'
- UNION ALL SELECT concat_ws(':', 's', seqrelid, seqtypid, seqstart, seqincrement, seqmax, seqmin, seqcycle)
-   FROM pg_sequence
- UNION ALL SELECT concat_ws(':', 'p', oid, md5(prosrc)) FROM pg_proc WHERE oid >= 16384
- UNION ALL SELECT concat_ws(':', 'k', oid, conname) FROM pg_constraint WHERE oid >= 16384
- UNION ALL SELECT concat_ws(':', 'd', oid, md5(pg_get_expr(adbin, adrelid))) FROM pg_attrdef WHERE oid >= 16384
- UNION ALL SELECT concat_ws(':', 't', oid, tgenabled) FROM pg_trigger WHERE oid >= 16384
- UNION ALL SELECT concat_ws(':', 'r', oid) FROM pg_rewrite WHERE oid >= 16384
- UNION ALL SELECT concat_ws(':', 'n', oid, nspname) FROM pg_namespace
+# The catalog rows of user objects (oid >= 16384, the first non-system oid), and how many of
+# them a transaction after the plan's baseline wrote: any DDL inserts or updates such a row
+# (a new xmin), a DROP deletes some (the count falls). VACUUM and ANALYZE update pg_class in
+# place (no new xmin), and emptying tables or setval() touch no catalog row.
+_CATALOG = """SELECT count(*), count(*) FILTER (WHERE age(x) < age(%(base)s::text::xid)) FROM (
+ SELECT xmin FROM pg_class WHERE oid >= 16384 AND relpersistence <> 't'
+ UNION ALL SELECT a.xmin FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+   WHERE a.attrelid >= 16384 AND c.relpersistence <> 't'
+ UNION ALL SELECT xmin FROM pg_sequence
+ UNION ALL SELECT xmin FROM pg_proc WHERE oid >= 16384
+ UNION ALL SELECT xmin FROM pg_constraint WHERE oid >= 16384
+ UNION ALL SELECT xmin FROM pg_attrdef WHERE oid >= 16384
+ UNION ALL SELECT xmin FROM pg_trigger WHERE oid >= 16384
+ UNION ALL SELECT xmin FROM pg_rewrite WHERE oid >= 16384
+ UNION ALL SELECT xmin FROM pg_namespace
    WHERE oid >= 16384 AND nspname NOT LIKE 'pg_temp_%%' AND nspname NOT LIKE 'pg_toast_temp_%%'
- UNION ALL SELECT concat_ws(':', 'y', oid, typname) FROM pg_type WHERE oid >= 16384
- UNION ALL SELECT concat_ws(':', 'e', oid, extversion) FROM pg_extension
+ UNION ALL SELECT t.xmin FROM pg_type t LEFT JOIN pg_class c ON c.oid = t.typrelid
+   WHERE t.oid >= 16384 AND coalesce(c.relpersistence, 'p') <> 't'
+ UNION ALL SELECT xmin FROM pg_extension
+ UNION ALL SELECT xmin FROM pg_policy
 ) s(x)"""
 
 # One round trip: what must go before the reset, and whether the schema is still the template's.
 _INSPECT = f"""SELECT
  (SELECT coalesce(array_agg(gid), '{{}}') FROM pg_prepared_xacts WHERE database = current_database()),
- EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relpersistence = 't' AND n.oid <> pg_my_temp_schema()),
- (SELECT coalesce(array_agg(pid), '{{}}') FROM pg_stat_activity
-   WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-     AND (xact_start IS NOT NULL OR state NOT IN ('idle')
-          OR pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND pid IS NOT NULL))),
- (SELECT coalesce(array_agg(pid), '{{}}') FROM pg_stat_activity
-   WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'),
- ({_DIGEST})"""
+ EXISTS (SELECT 1 FROM pg_class c WHERE c.relpersistence = 't' AND c.relnamespace <> pg_my_temp_schema()),
+ (SELECT coalesce(array_agg(array[a.pid, (a.xact_start IS NOT NULL OR a.state <> 'idle'
+                                          OR EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid
+                                                     AND l.locktype = 'advisory'))::int]), '{{}}')
+    FROM pg_stat_activity a
+   WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'),
+ c.* FROM ({_CATALOG}) c"""
 
 
 @dataclass
@@ -77,7 +76,8 @@ class Plan:
     tables: list[str] = field(default_factory=list)  # quoted schema.table, leaves only
     sequences: list[tuple[str, int, bool]] = field(default_factory=list)  # (quoted name, last_value, is_called)
     seeds: list[tuple[str, bytes]] = field(default_factory=list)  # (quoted table, COPY binary data)
-    digest: str = ""
+    baseline: int = 0  # the transaction id after which no catalog row may have been written
+    catalog_rows: int = 0
     unsupported: str | None = None  # why this database must be re-cloned instead
 
 
@@ -115,7 +115,8 @@ def read_plan(conn: Any) -> Plan:
     if seed_bytes > SEED_LIMIT:
         plan.unsupported = f"the schema's seed rows ({seed_bytes} bytes) are over {SEED_LIMIT} bytes"
         plan.seeds = []
-    plan.digest = conn.execute(_DIGEST).fetchone()[0]
+    plan.baseline = int(conn.execute("SELECT txid_current() % 4294967296").fetchone()[0])
+    plan.catalog_rows = int(conn.execute(_CATALOG, {"base": plan.baseline}).fetchone()[0])
     if plan.unsupported is None:
         try:
             with conn.transaction():
@@ -129,27 +130,32 @@ def apply(conn: Any, plan: Plan, major: int) -> str | None:
     """Bring the database of ``conn`` back to ``plan``; None when done, else why it must be re-cloned."""
     if plan.unsupported is not None:
         return plan.unsupported
-    gids, temp, holders, others, digest = conn.execute(_INSPECT).fetchone()
+    gids, temp, sessions, rows, new = conn.execute(_INSPECT, {"base": plan.baseline}, prepare=True).fetchone()
     for gid in gids:
-        conn.execute("ROLLBACK PREPARED %s", (gid,))
-    victims = others if temp else holders
+        conn.execute(f"ROLLBACK PREPARED '{gid.replace(chr(39), chr(39) * 2)}'")
+    victims = [pid for pid, holds in sessions if holds or temp]
     if victims:
         wait = ", 5000" if major >= 14 else ""  # PG 14+: return once the backend is gone
         conn.execute(f"SELECT pg_terminate_backend(pid{wait}) FROM unnest(%s::int[]) AS pid", (victims,))
         if major < 14:
             _wait_gone(conn, victims)
-        digest = conn.execute(_DIGEST).fetchone()[0]  # their temp objects (and types) are gone now
-    if digest != plan.digest:
+        # their temp objects (and the types of those) are gone now
+        rows, new = conn.execute(_CATALOG, {"base": plan.baseline}, prepare=True).fetchone()
+    if new or rows != plan.catalog_rows:
         return "the trial changed the schema (DDL), which emptying tables cannot undo"
+    # one round trip (the simple query protocol runs the statements as one transaction block)
+    sql = ["BEGIN", "SET LOCAL session_replication_role = replica",
+           "SET LOCAL synchronous_commit = off"]  # a reset lost in a crash is redone anyway
+    sql += [f"DELETE FROM {t}" for t in plan.tables]
+    if plan.sequences:
+        sql.append("SELECT " + ", ".join(
+            f"setval('{s.replace(chr(39), chr(39) * 2)}', {last}, {'true' if called else 'false'})"
+            for s, last, called in plan.sequences))
+    if not plan.seeds:
+        conn.execute("; ".join(sql + ["COMMIT"]))
+        return None
     with conn.transaction():
-        conn.execute("SET LOCAL session_replication_role = replica")
-        conn.execute("SET LOCAL synchronous_commit = off")  # a reset lost in a crash is redone anyway
-        if plan.tables:
-            conn.execute("; ".join(f"DELETE FROM {t}" for t in plan.tables))
-        if plan.sequences:
-            conn.execute("SELECT " + ", ".join(
-                f"setval('{s.replace(chr(39), chr(39) * 2)}', {last}, {'true' if called else 'false'})"
-                for s, last, called in plan.sequences))
+        conn.execute("; ".join(sql[1:]))
         for table, data in plan.seeds:
             with conn.cursor().copy(f"COPY {table} FROM STDIN (FORMAT binary)") as copy:
                 copy.write(data)

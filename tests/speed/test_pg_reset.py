@@ -127,18 +127,29 @@ def test_seed_rows_come_back_exactly(race_postgres_server: PostgresServer) -> No
         db.close()
 
 
-def test_ddl_in_a_trial_falls_back_to_a_clone(db: PostgresDB) -> None:
+DDL = {
+    "create table": ("create table made_in_trial (k int)", "select to_regclass('made_in_trial') is null"),
+    "add column": ("alter table runs add column extra int",
+                   "select count(*) = 0 from information_schema.columns where column_name = 'extra'"),
+    "drop table": ("drop table leases", "select to_regclass('leases') is not null"),
+    "set default": ("alter table leases alter column holder set default 7",
+                    "select column_default is null from information_schema.columns "
+                    "where table_name = 'leases' and column_name = 'holder'"),
+    "drop index": ("alter table runs drop constraint runs_sha_key", "select to_regclass('runs_sha_key') is not null"),
+}
+
+
+@pytest.mark.parametrize("ddl", sorted(DDL))
+def test_ddl_in_a_trial_falls_back_to_a_clone(db: PostgresDB, ddl: str) -> None:
     """A trial that changed the schema cannot be undone by emptying tables: the reset re-clones."""
     st = pg_reset.state_of(db)
     fast, recloned = st.fast, st.recloned
-    db.execute("create table made_in_trial (k int)")
-    db.execute("alter table runs add column extra int")
+    change, pristine = DDL[ddl]
+    db.execute(change)
     db.reset()
     st = pg_reset.state_of(db)
     assert (st.fast, st.recloned) == (fast, recloned + 1)
-    assert db.execute("select to_regclass('made_in_trial') is null") == [(True,)]
-    assert db.execute("select count(*) from information_schema.columns "
-                      "where table_name = 'runs' and column_name = 'extra'") == [(0,)]
+    assert db.execute(pristine) == [(True,)]
     db.reset()
     assert pg_reset.state_of(db).fast == fast + 1  # and the fast path is back
 
