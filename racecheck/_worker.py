@@ -1,7 +1,8 @@
-"""The body of a spawned worker process: one trigger, one trial, then exit.
+"""The body of a worker process: one trigger, one trial, then exit.
 
-Imported by ``multiprocessing`` in a fresh interpreter, so module state of the target
-is truly per process (the seed-002 lesson). Events go to an O_APPEND JSONL file; the
+Run in a fresh process: a spawned interpreter, or a fork of the run's warm template
+(where the target's module was imported once and never run), so module state of the
+target is truly per process and per trial (the seed-002 lesson). Events go to an O_APPEND JSONL file; the
 scheduler and runner-side actions are reached over a pipe.
 """
 
@@ -81,6 +82,9 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
     for p in reversed(spec.sys_path):
         if p not in sys.path:
             sys.path.insert(0, p)
+    if "environ" in spec.extra:  # forked from the template: take the parent's environment of now
+        os.environ.clear()
+        os.environ.update(spec.extra["environ"])
     env_only = FaultInjector(spec.faults, spec.seed, 0)
     applied: list[tuple[str, Fault]] = []  # recorded into the history once the trial's runtime exists
     for f in env_only.env_faults("start", spec.worker):

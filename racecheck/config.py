@@ -44,10 +44,13 @@ class RunConfig:
     replay_hint: str = ""
     noise: float = 0.5  # stress only: probability of yielding at a point (0 turns it off)
     fairness: int = 16  # controlled only: a waiting worker passed over this many times runs a short burst (0: off)
+    start_method: str = "auto"  # processes only: "auto" (fork from a warm template when safe), "fork", "spawn"
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ConfigError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
+        if self.start_method not in ("auto", "fork", "spawn"):
+            raise ConfigError(f"start_method {self.start_method!r} is not one of auto, fork, spawn")
         if not isinstance(self.n, int) or self.n < 1:
             raise ConfigError(f"n (number of triggers) must be an integer >= 1, got {self.n!r}")
         if not isinstance(self.trials, int) or self.trials < 1:

@@ -1,12 +1,17 @@
-"""Process-mode trials: each trigger in its own spawned interpreter, gated from here.
+"""Process-mode trials: each trigger in its own fresh process, gated from here.
 
-Every trial gets fresh processes (module state is truly per process), but the next
-trial's workers are spawned while the current one runs: they import the target and
-install spies, then wait on their pipe for the trial's parameters.
+Every trial gets fresh processes (module state is truly per process), and the next
+trial's workers are started while the current one runs: they install spies, then wait
+on their pipe for the trial's parameters. By default they are forked from a warm
+template (``racecheck._warm``: the target's module imported once per run), which costs a
+fork instead of an interpreter start and an import; ``start_method="spawn"``, or a
+template where forking is unsafe, spawns a fresh interpreter per worker as before.
+``Runner.worker_start`` says which one ran and why.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import pickle
@@ -32,10 +37,11 @@ if TYPE_CHECKING:
 class _Generation:
     """The n worker processes of one trial, spawned ahead of time."""
 
-    def __init__(self, runner: Runner, tmp: str, number: int) -> None:
+    def __init__(self, runner: Runner, tmp: str, number: int, template: Any = None) -> None:
         cfg = runner.cfg
         assert isinstance(cfg.target, str)
-        ctx = mp.get_context("spawn")
+        ctx = template.ctx if template is not None else mp.get_context("spawn")
+        make = template.process if template is not None else ctx.Process
         self.barrier = ctx.Barrier(cfg.n)
         self.procs: list[Any] = []
         self.conns: list[Any] = []
@@ -46,6 +52,8 @@ class _Generation:
             spec = WorkerSpec(i, cfg.target, runner.trigger_args(i), dict(cfg.kwargs), "", stack,
                               list(cfg.faults), runner.seed, -1, list(cfg.spies), tuple(cfg.drivers),
                               False, list(sys.path), cfg.timeout, clock)
+            if template is not None:
+                spec.extra["environ"] = dict(os.environ)  # as a spawned worker would inherit it now
             try:
                 pickle.dumps(spec)
             except Exception as exc:  # noqa: BLE001
@@ -55,8 +63,8 @@ class _Generation:
                     f"cannot be pickled ({exc}); use plain values and 'arg,names' spy keys instead of lambdas"
                 ) from exc
             parent_conn, child_conn = ctx.Pipe()
-            p = ctx.Process(target=worker_main, args=(spec, child_conn, self.barrier),
-                            name=f"racecheck-w{i}", daemon=True)
+            p = make(target=worker_main, args=(spec, child_conn, self.barrier),
+                     name=f"racecheck-w{i}", daemon=True)
             p.start()
             child_conn.close()
             self.procs.append(p)
@@ -122,22 +130,78 @@ class ProcessPool:
         self.tmp = tempfile.mkdtemp(prefix=f"racecheck-procs-{os.getpid()}-")
         self._count = 0
         self._next: _Generation | None = None
+        self._prefetch: threading.Thread | None = None
+        self._next_error: BaseException | None = None
+        self.template: Any = None
+        runner.worker_start = self._start_template()
+
+    def _start_template(self) -> str:
+        """Start the warm template when it is wanted and safe; say how workers will start."""
+        from ._warm_choice import spawn_reason
+
+        cfg = self.runner.cfg
+        why = spawn_reason(cfg)
+        if why:
+            return f"spawn ({why})"
+        from ._warm import Template
+
+        assert isinstance(cfg.target, str)
+        modules = sorted({s.target.partition(":")[0] for s in cfg.spies if ":" in s.target}
+                         | set(cfg.drivers))
+        try:
+            template = Template(cfg.target, modules, os.path.join(self.tmp, "template.json"))
+        except Exception as exc:  # noqa: BLE001 - spawn still works
+            return f"spawn (the warm template could not start: {type(exc).__name__}: {exc})"
+        safe, reason = template.verdict(STARTUP_GRACE)
+        if not safe:
+            template.close()
+            if cfg.start_method == "fork":
+                raise ConfigError(f"start_method='fork' was asked for, but {reason}; use 'auto' or 'spawn'")
+            return f"spawn ({reason})"
+        self.template = template
+        return "fork (from a warm template)"
 
     def _spawn(self) -> _Generation:
         self._count += 1
-        return _Generation(self.runner, self.tmp, self._count)
+        return _Generation(self.runner, self.tmp, self._count, self.template)
 
     def take(self, prefetch: bool) -> _Generation:
-        gen = self._next or self._spawn()
-        self._next = None
+        gen = self._ready() or self._spawn()
         if prefetch:
+            if self.template is None:
+                self._next = self._spawn()  # spawn's start() returns at once: the boot overlaps
+            else:
+                # a fork from the template returns once the fork server has forked: do it
+                # while this trial runs, not before it starts
+                self._prefetch = threading.Thread(target=self._fill, name="racecheck-prefetch", daemon=True)
+                self._prefetch.start()
+        return gen
+
+    def _fill(self) -> None:
+        try:
             self._next = self._spawn()
+        except BaseException as exc:  # noqa: BLE001 - raised by the next take()
+            self._next_error = exc
+
+    def _ready(self) -> _Generation | None:
+        if self._prefetch is not None:
+            self._prefetch.join()
+            self._prefetch = None
+        if self._next_error is not None:
+            exc, self._next_error = self._next_error, None
+            raise exc
+        gen, self._next = self._next, None
         return gen
 
     def close(self) -> None:
+        with contextlib.suppress(BaseException):
+            self._ready()
         if self._next is not None:
             self._next.close()
             self._next = None
+        if self.template is not None:
+            self.template.close()
+            self.template = None
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -157,7 +221,7 @@ def _serve(runner: Runner, worker: int, conn: Any, controller: Controller | None
                     conn.send(("ok", runner.parent_call(msg[1], msg[2])))
                 except Exception as exc:  # noqa: BLE001 - the worker raises it
                     conn.send(("err", f"{type(exc).__name__}: {exc}"))
-    except (EOFError, OSError):
+    except (EOFError, OSError, TypeError):  # TypeError: the pipe was closed under recv()
         if controller is not None:
             controller.finish(worker)
 

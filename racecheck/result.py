@@ -59,6 +59,7 @@ class RunResult:
     exhausted: bool = False
     aborted: str | None = None  # why the run ended early (hang, deadlock)
     replay_hint: str = ""
+    worker_start: str = ""  # processes: "fork (from a warm template)" or "spawn (why)"
 
     @property
     def trials_run(self) -> int:

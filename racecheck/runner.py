@@ -94,6 +94,7 @@ class Runner:
         self._timers: list[threading.Timer] = []
         self._parked: list[_runtime.Runtime] = []
         self._pool: Any = None
+        self.worker_start = ""  # processes: how the workers started (set by the process pool)
         self.fault_decider: Callable[[int, int], bool] | None = None  # Hypothesis decides faults
         self.trial_injector: FaultInjector | None = None  # the running trial's (process workers ask it)
 
@@ -139,8 +140,10 @@ class Runner:
     def result(self, trials: list[TrialRecord], elapsed: float, exhausted: bool, aborted: str | None) -> RunResult:
         cfg = self.cfg
         replay_lines.remember(cfg, [t.schedule for t in trials if t.schedule and t.violations])
-        return RunResult(cfg.name, cfg.n, cfg.mode, cfg.strategy, self.seed, trials, cfg.trials, elapsed,
-                         exhausted, aborted, cfg.replay_hint or replay_lines.python_hint(cfg.target))
+        res = RunResult(cfg.name, cfg.n, cfg.mode, cfg.strategy, self.seed, trials, cfg.trials, elapsed,
+                        exhausted, aborted, cfg.replay_hint or replay_lines.python_hint(cfg.target))
+        res.worker_start = self.worker_start
+        return res
 
     # -- instrumentation lifetime --------------------------------------------------------
     def _instrumented(self) -> _Instrumented:

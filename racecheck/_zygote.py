@@ -1,0 +1,83 @@
+"""Imported in the warm template (a private forkserver) before it forks any worker.
+
+It imports what every worker of the run needs (racecheck's worker code, the target's
+module, the modules its spies and drivers patch) once, then says whether forking from here
+is safe: a thread or a socket the imports left behind would be shared by every forked
+worker (a module-level database connection used by 4 processes at once). The parent reads
+that verdict from ``status`` and falls back to spawn when it is not safe.
+
+The parameters come in the environment variable ``RACECHECK_ZYGOTE`` (JSON), removed here so
+that the workers do not see it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+
+def _sockets() -> set[str]:
+    found = set()
+    try:
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                link = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:"):
+                found.add(link)
+    except OSError:
+        pass
+    return found
+
+
+def _threads() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        import threading
+
+        return threading.active_count()
+
+
+def _prepare() -> None:
+    raw = os.environ.pop("RACECHECK_ZYGOTE", None)
+    if raw is None:
+        return
+    params = json.loads(raw)
+    import sys
+
+    for p in reversed(params.get("sys_path", [])):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    before = _sockets()
+    problem = ""
+    try:
+        import importlib
+
+        from . import _worker  # noqa: F401 - warm: the worker body and everything it imports
+        from .drivers import install_drivers  # noqa: F401
+        from .spy import load_callable
+
+        for name in params.get("modules", []):
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass  # a driver for a library that is not installed: the worker reports it as before
+        try:
+            load_callable(params["target"])
+        except Exception as exc:  # noqa: BLE001 - the worker imports it again and reports the error
+            problem = f"importing the target failed in the template ({type(exc).__name__}: {exc})"
+    except BaseException as exc:  # noqa: BLE001 - never kill the template: fall back to spawn
+        problem = f"the template could not import racecheck's worker ({type(exc).__name__}: {exc})"
+    if not problem and _threads() > 1:
+        problem = "importing the target started a thread, which fork does not copy"
+    if not problem and _sockets() - before:
+        problem = "importing the target opened a socket (a connection every forked worker would share)"
+    tmp = params["status"] + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump({"safe": not problem, "reason": problem, "pid": os.getpid()}, fh)
+    os.replace(tmp, params["status"])
+
+
+_prepare()
