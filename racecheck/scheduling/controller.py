@@ -212,7 +212,8 @@ class Controller:
         self._set(worker, WAITING)
         insort(self._waiting, worker)
         self._entered[worker] = self._decisions
-        heapq.heappush(self._by_entry, (self._decisions, worker))
+        if self.fairness:
+            heapq.heappush(self._by_entry, (self._decisions, worker))
 
     def _longest_waiter(self) -> int | None:
         """The waiting worker passed over most often (lowest id on a tie), if at least ``fairness`` times."""
