@@ -127,6 +127,10 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
     rt = _runtime.Runtime(mode="processes", sink=sink, injector=injector,
                           gate=gate if spec.controlled else None, parent_call=gate.call)
     _runtime.install(rt)
+    if "search" in spec.extra:
+        from .search_hooks import install_search
+
+        install_search(spec.extra["search"], "processes")  # virtual time, instrument (process exits after)
     if setup_error is not None:
         rt.record(h.ERROR, type=type(setup_error).__name__, message=f"worker setup failed: {setup_error}")
         gate.finish(spec.worker)

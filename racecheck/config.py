@@ -45,6 +45,8 @@ class RunConfig:
     noise: float = 0.5  # stress only: probability of yielding at a point (0 turns it off)
     fairness: int = 16  # controlled only: a waiting worker passed over this many times runs a short burst (0: off)
     start_method: str = "auto"  # processes only: "auto" (fork from a warm template when safe), "fork", "spawn"
+    virtual_time: bool = True  # controlled only: time.sleep is a point and clocks are per-worker virtual
+    instrument: tuple[str, ...] = ()  # modules whose every line (run by a worker) is a point
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -66,10 +68,17 @@ class RunConfig:
             raise ConfigError(
                 f"strategy {self.strategy!r} controls threads and processes; use mode 'threads' or strategy 'stress' with asyncio"
             )
+        if self.mode != "processes" and any(f.action == "freeze" for f in self.faults):
+            from .process_freeze import NEEDS_PROCESSES
+
+            raise ConfigError(NEEDS_PROCESSES)
         if self.seed is None:
             self.seed = random.SystemRandom().randrange(1, 2**31)
         if not self.name:
             t = self.target
             self.name = t if isinstance(t, str) else getattr(t, "__qualname__", repr(t))
+        if isinstance(self.instrument, str):
+            self.instrument = (self.instrument,)
+        self.instrument = tuple(self.instrument)
         if self.schedule and self.strategy == "stress":
             self.strategy = "replay"

@@ -36,6 +36,7 @@ ACTIONS = (
     "pause",
     "clock",
     "scrub_env",
+    "freeze",
 )
 SCRUB_WHEN = ("start", "after_import", "before_trigger", "point")
 
@@ -183,6 +184,12 @@ def clock(at: str, shift: float, *, worker: int | list[int] | None = None, nth: 
     return _common("clock", at, worker, nth, every, p, after, shift=shift)
 
 
+def freeze(at: str, seconds: float, *, worker: int | list[int] | None = None, nth: int = 1,
+           every: bool = False, p: float | None = None, after: bool = False) -> Fault:
+    """Stop the whole worker process (SIGSTOP, every thread) for ``seconds``; mode 'processes' only."""
+    return _common("freeze", at, worker, nth, every, p, after, seconds=seconds)
+
+
 def scrub_env(names: list[str] | tuple[str, ...] = (), *, set: dict[str, str] | None = None,  # noqa: A002
               when: str = "before_trigger", at: str = "*", worker: int | list[int] | None = None) -> Fault:
     """Remove (``names``) or change (``set``) environment variables at process start, after import,
@@ -299,7 +306,10 @@ class FaultInjector:
 
     def _act(self, rt: Runtime, worker: int, label: str, fault: Fault) -> None:
         action = fault.action
-        if action == "crash":
+        apply = _APPLY.get(action)
+        if apply is not None:
+            apply(rt, worker, label, fault)
+        elif action == "crash":
             rt.crash(worker, label)
         elif action in ("db_error", "redis_error", "error"):
             cls = resolve_error(action, fault.params.get("error") or "RuntimeError")
@@ -323,3 +333,13 @@ class FaultInjector:
                 rt.parent_call("backend_down", dict(fault.params))
             finally:
                 _runtime._worker.reset(token)
+
+
+def _apply_freeze(rt: Runtime, worker: int, label: str, fault: Fault) -> None:
+    from .process_freeze import apply_freeze
+
+    apply_freeze(rt, worker, label, fault)
+
+
+# Fault kinds applied by their own function (new kinds register here).
+_APPLY: dict[str, Callable[[Runtime, int, str, Fault], None]] = {"freeze": _apply_freeze}

@@ -27,6 +27,7 @@ class Violation:
     workers: tuple[int, ...] = ()
     times: tuple[int, ...] = ()
     certain: bool = True  # False when only indeterminate effects make it a violation
+    explanation: str = ""  # the conflicting accesses that made it possible (racecheck.explain)
 
     def __str__(self) -> str:
         return f"{self.invariant}: {self.message}"
@@ -39,6 +40,7 @@ class Violation:
             "workers": list(self.workers),
             "times": list(self.times),
             "certain": self.certain,
+            "explanation": self.explanation,
         }
 
 

@@ -29,6 +29,7 @@ from ._worker import STARTUP_GRACE, WorkerSpec, worker_main
 from .errors import ConfigError
 from .faults import FaultInjector
 from .scheduling import Controller
+from .search_hooks import search_options
 
 if TYPE_CHECKING:
     from .runner import Runner
@@ -54,6 +55,8 @@ class _Generation:
                               False, list(sys.path), cfg.timeout, clock)
             if template is not None:
                 spec.extra["environ"] = dict(os.environ)  # as a spawned worker would inherit it now
+                              False, list(sys.path), cfg.timeout, clock,
+                              extra={"search": search_options(cfg)})
             try:
                 pickle.dumps(spec)
             except Exception as exc:  # noqa: BLE001

@@ -94,7 +94,8 @@ class RunResult:
 
     def summary(self) -> str:
         if self.ok:
-            extra = " (schedule space exhausted)" if self.exhausted else ""
+            extra = (f" (schedule space exhausted: {self.trials_run} distinct interleavings)"
+                     if self.exhausted else "")
             return f"{self.name}: {self.trials_run} trials, no violation{extra}"
         f = self.first_failure
         assert f is not None
@@ -113,6 +114,8 @@ class RunResult:
                  f"(n={self.n}, mode={self.mode}, strategy={self.strategy}, seed={self.seed})"]
         for v in vs:
             lines.append(f"  VIOLATION {v}" + ("" if v.certain else "  [indeterminate]"))
+            if v.explanation:
+                lines.append(f"    why: {v.explanation}")
         if t.stacks:
             for who, stack in t.stacks.items():
                 lines.append(f"  stack of {who}:")

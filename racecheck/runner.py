@@ -22,6 +22,7 @@ from .config import RunConfig
 from .drivers import install_drivers
 from .env_watch import install_env_watch, record_env_faults
 from .errors import ConfigError, DidNotReproduce, WorkerCrashed
+from .explain import explain_trial
 from .faults import FaultInjector, apply_env
 from .hangs import (
     GRACE,
@@ -36,6 +37,7 @@ from .invariants import NoExceptions
 from .result import RunResult, TrialRecord
 from .scheduling import Controller, Replay, Schedule, Strategy, make_strategy
 from .scheduling.noise import NoiseGate
+from .search_hooks import install_search
 from .spy import install_spies, load_callable
 
 _run_lock = threading.Lock()
@@ -204,6 +206,7 @@ class Runner:
             before_the_hang(trial, invariants)
             return trial
         check_invariants(trial, invariants)
+        explain_trial(trial)
         return trial
 
     def _recover(self, rt: _runtime.Runtime) -> list[h.Event]:
@@ -391,6 +394,10 @@ class Runner:
     def parent_call(self, action: str, params: dict[str, Any]) -> Any:
         if action == "decide" and self.trial_injector is not None:  # a worker process's fault decision
             return self.trial_injector.decide_for_worker(int(params["idx"]), int(params["worker"]))
+        if action == "freeze":
+            from .process_freeze import freeze_process
+
+            return freeze_process(params)
         if action != "backend_down":
             raise ConfigError(f"unknown runner action {action!r}")
         name = params.get("backend", "redis")
@@ -451,6 +458,7 @@ class _Instrumented:
             self.undo.append(install_env_watch(cfg.faults))
             if any(f.action == "clock" for f in cfg.faults):
                 self.undo.append(_runtime.patch_clock())
+            self.undo.append(install_search(cfg))
         except BaseException:
             self.__exit__(None, None, None)
             raise

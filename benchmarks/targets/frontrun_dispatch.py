@@ -89,7 +89,8 @@ def _unique(worker: int) -> Any:
     return dispatch
 
 
-def explore_and_report(frontrun: Any, setup: Any, make: Any, runs: int, max_exec: int) -> None:
+def explore_and_report(frontrun: Any, setup: Any, make: Any, runs: int, max_exec: int,
+                       invariant: Any = None) -> None:
     """Run ``frontrun.explore`` ``runs`` times on two workers and print one JSON line per run
     (after a line describing the frontrun environment); shared by the driver scripts."""
     info = {"frontrun_version": getattr(frontrun, "__version__", "?"),
@@ -102,7 +103,7 @@ def explore_and_report(frontrun: Any, setup: Any, make: Any, runs: int, max_exec
         res: Any = None
         try:
             res = frontrun.explore(setup=setup, workers=[make(0), make(1)],
-                                   invariant=lambda s: len(s.spawned) <= 1,
+                                   invariant=invariant or (lambda s: len(s.spawned) <= 1),
                                    max_executions=max_exec, stop_on_first=True, reproduce_on_failure=0,
                                    total_timeout=120)
         except Exception as exc:  # noqa: BLE001 - reported, not raised: the benchmark records the error

@@ -266,6 +266,8 @@ def build_options(loaded: LoadedScenario, handles: dict[str, Any], profile: str 
         options["depth"] = spec.depth
     if spec.max_preemptions is not None:
         options["max_preemptions"] = spec.max_preemptions
+    if spec.instrument:
+        options["instrument"] = tuple(spec.instrument)
     if spec.setup:
         options["setup"] = import_callable(spec.setup, ("setup",))
     if spec.recover:

@@ -397,6 +397,8 @@ class Scenario(_Strict):
     stop_on_failure: bool = True
     depth: int | None = Field(None, ge=1, description="pct bug depth")
     max_preemptions: int | None = Field(None, ge=0, description="dfs preemption bound")
+    instrument: list[str] = Field(default_factory=list, description="modules whose every line a worker runs "
+                                  "is a point (in-memory races without racecheck.point)")
     setup: str | None = Field(None, description="'module:function' called before each trial")
     recover: str | None = Field(None, description="'module:function': the recovery step after each trial")
     spies: list[SpySpec] = Field(default_factory=list)

@@ -52,6 +52,7 @@ class Controller:
         self._by_entry: list[tuple[int, int]] = []
         self._clock: dict[int, int] = {}  # worker -> CPU clock id of its thread (threads mode)
         self.labels: dict[int, str] = {}
+        getattr(strategy, "see_labels", lambda labels: None)(self.labels)  # search: where each worker waits
         self.current: int | None = None
         self.last: int | None = None
         self.started = False

@@ -8,6 +8,7 @@ from collections import deque
 from typing import Any, Protocol
 
 from ..errors import ConfigError
+from .resources import access_of, conflict, is_sleep
 from .schedule import Schedule
 
 STRATEGY_NAMES = ("stress", "random", "pct", "dfs", "replay", "hypothesis")
@@ -29,9 +30,51 @@ class Strategy(Protocol):
 
 class _Base:
     name = "base"
+    labels: dict[int, str] = {}  # noqa: RUF012 - replaced per trial by see_labels
 
     def begin_trial(self, trial: int, n: int) -> None:
         self.trial, self.n = trial, n
+
+    def see_labels(self, labels: dict[int, str]) -> None:
+        """The controller's live map of where each worker waits (its next step)."""
+        self.labels = labels
+        self._yields: dict[int, int] = {}
+
+    def note_yield(self, waiting: list[int], last: int | None) -> bool:
+        """True when the worker that just ran stopped at a sleep: it yields, the others go first."""
+        if last is None or last not in waiting or not is_sleep(self.labels.get(last, "")):
+            return False
+        yields = getattr(self, "_yields", None)
+        if yields is None:
+            yields = self._yields = {}
+        yields[last] = max(yields.values(), default=0) + 1
+        return True
+
+    def about_to_write(self, waiting: list[int], last: int | None) -> bool:
+        """The last worker's next step writes a named resource (where preempting exposes stale reads)."""
+        if last is None or last not in waiting or len(waiting) < 2:
+            return False
+        a = access_of(self.labels.get(last, ""))
+        return not a.unknown and a.write and bool(a.resources)
+
+    def readers_first(self, ws: list[int]) -> list[int]:
+        """``ws`` with the workers about to write a named resource moved last (order kept otherwise)."""
+        writers = [w for w in ws if self.about_to_write(ws, w)]
+        if not writers or len(writers) == len(ws):
+            return ws
+        return [w for w in ws if w not in writers] + writers
+
+    def awake(self, waiting: list[int]) -> list[int]:
+        """Waiting workers not at a sleep point; if every one sleeps, all, the earliest to yield first.
+
+        A worker that sleeps yields the CPU: in real time the others run first. Preferring
+        them makes the search interleave steps a sleep separates, in any virtual time.
+        """
+        out = [w for w in waiting if not is_sleep(self.labels.get(w, ""))]
+        if out:
+            return out
+        yields = getattr(self, "_yields", {})
+        return sorted(waiting, key=lambda w: (yields.get(w, 0), w))
 
     def end_trial(self) -> None:
         return None
@@ -53,6 +96,18 @@ class RandomWalk(_Base):
         self.rng = random.Random(f"random:{self.seed}:{trial}")
 
     def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
+        self.note_yield(waiting, last)
+        writers = [w for w in waiting if self.about_to_write(waiting, w)]
+        others = [w for w in waiting if w not in writers] if writers else []
+        if others and self.rng.random() < 0.75:
+            # Hold writes to named resources back so the others (even a sleeper) read first: that
+            # is where a stale read (lost update, check-then-act) shows.
+            return self.rng.choice(self.awake(others))
+        awake = self.awake(waiting)
+        if len(awake) < len(waiting) and self.rng.random() < 0.9:
+            return self.rng.choice(awake)
+        if awake and is_sleep(self.labels.get(awake[0], "")) and self.rng.random() < 0.75:
+            return awake[0]  # everyone sleeps: usually the one that yielded first wakes first
         return self.rng.choice(waiting)
 
 
@@ -60,9 +115,12 @@ class PCT(_Base):
     """Probabilistic Concurrency Testing (Burckhardt et al., ASPLOS 2010).
 
     Each trial gives workers random distinct priorities >= d and picks d-1 random change
-    points among the k steps expected; the highest-priority waiting worker runs, and at
-    the i-th change point the running worker's priority drops to i. A bug of depth d is
-    found with probability at least 1/(n * k^(d-1)) per trial.
+    points among the k steps expected that are about to write a named resource (a SQL
+    INSERT/UPDATE, a Redis SET, an instrumented store; see ``resources``; every step until
+    one was seen; only steps with a choice count); the highest-priority waiting worker
+    runs, and at each change point the running worker's priority drops below every
+    priority so far. A worker that stops at a sleep drops to the lowest priority too (it
+    yields). A bug of depth d is found with probability at least 1/(n * k^(d-1)) per trial.
     """
 
     name = "pct"
@@ -72,9 +130,12 @@ class PCT(_Base):
             raise ConfigError(f"pct depth must be >= 1, got {depth}")
         self.seed = seed
         self.depth = depth
-        self.k = 8  # steps with a choice per trial, learnt from the trials run so far (8 before any)
+        self.k = 4  # conflicting steps per trial, learnt from the trials run so far
         self._steps = 0
-        self._seen = 0
+        self._conflicts = 0
+        self._known = False  # a step about to write a named resource was seen in this run
+        self._known_k = 0
+        self._writes = 0
 
     def begin_trial(self, trial: int, n: int) -> None:
         super().begin_trial(trial, n)
@@ -84,47 +145,71 @@ class PCT(_Base):
         self.prio = dict(enumerate(prios))
         k = max(self.k, 1)
         count = min(self.depth - 1, k)
-        self.changes = dict(zip(sorted(rng.sample(range(1, k + 1), count)), range(count, 0, -1), strict=False))
+        self.changes = dict(zip(sorted(rng.sample(range(k), count)), range(count, 0, -1), strict=False))
         self._steps = 0
+        self._conflicts = 0
+        self._writes = 0
 
     def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
+        yielded = self.note_yield(waiting, last)
+        if yielded and last is not None:
+            self.prio[last] = min(self.prio.values()) - 1  # a sleep yields: lowest priority from now on
         # Steps count only where there is a choice: a change point at a step with one
         # candidate (the others done, blocked, or parked holding a section) changes nothing.
         if len(waiting) < 2:
             return waiting[0]
-        step = self._steps
         self._steps += 1
-        if step in self.changes and last is not None:
-            self.prio[last] = self.changes[step]
+        writes = self.about_to_write(waiting, last)
+        self._known = self._known or writes
+        self._writes += int(writes and last is not None)
+        if last is not None and (writes or not self._known):
+            # Change points fall before writes to named resources only (every step until a run has
+            # shown one): preempting elsewhere reorders reads, which changes nothing.
+            if self._conflicts in self.changes:
+                # Below every priority so far (also below workers that yielded at a sleep).
+                self.prio[last] = min(self.changes[self._conflicts], min(self.prio.values()) - 1)
+            self._conflicts += 1
         return max(waiting, key=lambda w: (self.prio.get(w, 0), -w))
 
     def end_trial(self) -> None:
-        self._seen = max(self._seen, self._steps)
-        self.k = self._seen or self.k
+        if self._known and not self._known_k:
+            self.k = max(1, self._writes)  # from now on k counts write steps only
+            self._known_k = 1
+        self.k = max(self.k, self._writes if self._known else self._conflicts)
 
 
 class DFS(_Base):
     """Systematic search over schedules with a preemption bound, one schedule per trial.
 
-    The first trial runs the non-preemptive schedule (keep the last worker running; on a
-    forced switch take the lowest id). Each trial then adds, for every later step where a
-    running worker could have been preempted, the schedule that preempts it there, as long
-    as the bound allows. Schedules are run in the order they were found: fewer preemptions
-    first and, among equals, earlier preemptions first (iterative preemption bounding, as in
-    CHESS), so a bug at the first racy step is found in a handful of trials whatever the
-    number of workers. No schedule runs twice; ``exhausted()`` turns true once every
-    schedule within the bound has run.
+    The first trial runs the default schedule: keep the last worker running, except that a
+    worker about to write a named resource lets a worker about to read go first, and one that
+    sleeps lets the others run (a switch there is not counted as a preemption). Each trial then adds, for every later step
+    where a running worker could have been preempted, the schedules that preempt it there,
+    as long as the bound allows. Schedules are run in the order they were found: fewer
+    preemptions first and, among equals, earlier preemptions first (iterative preemption
+    bounding, as in CHESS), so a bug at the first racy step is found in a handful of trials.
+
+    Partial-order reduction: running another worker ``q`` first at a step only yields a
+    different interleaving if ``q``'s next step conflicts (same resource, one writes; see
+    ``resources``) with a step another worker ran between there and ``q``'s own turn. Only
+    those alternatives are added (as in DPOR's backtrack sets), so interleavings that differ
+    only in the order of independent steps run once. No schedule runs twice;
+    ``exhausted()`` turns true once every schedule within the bound has run.
     """
 
     name = "dfs"
 
-    def __init__(self, max_preemptions: int = 2) -> None:
+    def __init__(self, max_preemptions: int = 2, reduce: bool = True) -> None:
         self.bound = max_preemptions
+        self.reduce = reduce
         self.frontier: deque[tuple[int, ...]] = deque([()])
         self.prefix: tuple[int, ...] = ()
-        self.path: list[tuple[tuple[int, ...], int | None, int]] = []  # (waiting, last, chosen)
+        # (waiting, default choice or None if not a branch point, chosen, where each waiting worker waits)
+        self.path: list[tuple[tuple[int, ...], int | None, int, dict[int, str]]] = []
         self._done = False
         self.diverged = 0
+        self.pruned = 0
+        self.explored = 0
 
     def begin_trial(self, trial: int, n: int) -> None:
         super().begin_trial(trial, n)
@@ -132,7 +217,10 @@ class DFS(_Base):
         self.path = []
 
     def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
-        default = last if last in waiting else min(waiting)
+        self.note_yield(waiting, last)
+        awake = self.awake(waiting)
+        first = self.readers_first(sorted(awake, key=lambda w: (w != last, w)))[0]
+        default = first if not is_sleep(self.labels.get(awake[0], "")) else awake[0]
         choice = default
         if step < len(self.prefix):
             want = self.prefix[step]
@@ -142,23 +230,47 @@ class DFS(_Base):
                 return None
             else:
                 self.diverged += 1
-        self.path.append((tuple(waiting), last, int(choice)))
+        # A branch point only where the last worker could have kept running (or yielded at a sleep).
+        self._note(waiting, int(default) if last in waiting else None, int(choice))
         return int(choice)
+
+    def _note(self, waiting: list[int], default: int | None, choice: int) -> None:
+        self.path.append((tuple(waiting), default, choice, {w: self.labels.get(w, "") for w in waiting}))
 
     def note_forced(self, waiting: list[int], step: int, last: int | None, choice: int) -> None:
         """The controller chose for fairness: record the step, not as a branch point."""
-        self.path.append((tuple(waiting), None, int(choice)))
+        self._note(waiting, None, int(choice))
+
+    def _matters(self, step: int, alt: int) -> bool:
+        """Would running ``alt`` at ``step`` reorder it against a conflicting step of another worker?"""
+        if not self.reduce:
+            return True
+        mine = access_of(self.path[step][3].get(alt, ""))
+        if mine.unknown:
+            return True
+        for _waiting, _, choice, where in self.path[step:]:
+            if choice == alt:
+                return False  # alt's step ran here: everything before it was independent of it
+            if conflict(mine, access_of(where.get(choice, ""))):
+                return True
+        return True  # alt's step never ran (it finished, crashed or blocked): keep the branch
 
     def end_trial(self) -> None:
+        self.explored += 1
         used = 0
-        chosen = tuple(c for _, _, c in self.path)
-        for step, (waiting, last, choice) in enumerate(self.path):
-            preemptible = last is not None and last in waiting
+        chosen = tuple(c for _, _, c, _ in self.path)
+        for step, (waiting, default, choice, _) in enumerate(self.path):
+            preemptible = default is not None
             if step >= len(self.prefix) and preemptible and used < self.bound:
                 for alt in waiting:
-                    if alt != choice:
-                        self.frontier.append(chosen[:step] + (alt,))
-            if preemptible and choice != last:
+                    if alt == choice:
+                        continue
+                    branch = chosen[:step] + (alt,)
+                    if self._matters(step, alt):
+                        self.frontier.append(branch)
+                    else:
+                        self.pruned += 1
+            if preemptible and choice != default:
                 used += 1
         if not self.frontier:
             self._done = True
@@ -209,7 +321,14 @@ class Drawn(_Base):
         self.draw = draw
 
     def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
-        order = sorted(waiting, key=lambda w: (w != last, w))
+        self.note_yield(waiting, last)
+        awake = self.awake(waiting)
+        if len(awake) == len(waiting) and awake and is_sleep(self.labels.get(awake[0], "")):
+            order = awake  # everyone sleeps: the earliest to yield first (0 = round robin)
+        else:
+            # 0 keeps the last worker running unless it is about to write while others would read.
+            order = self.readers_first(sorted(awake, key=lambda w: (w != last, w))) + [
+                w for w in waiting if w not in awake]
         c = int(self.draw(len(order)))
         return order[c % len(order)]
 
