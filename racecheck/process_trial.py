@@ -53,10 +53,9 @@ class _Generation:
             spec = WorkerSpec(i, cfg.target, runner.trigger_args(i), dict(cfg.kwargs), "", stack,
                               list(cfg.faults), runner.seed, -1, list(cfg.spies), tuple(cfg.drivers),
                               False, list(sys.path), cfg.timeout, clock)
+            spec.extra["search"] = search_options(cfg)  # virtual time and instrument in the worker
             if template is not None:
                 spec.extra["environ"] = dict(os.environ)  # as a spawned worker would inherit it now
-                              False, list(sys.path), cfg.timeout, clock,
-                              extra={"search": search_options(cfg)})
             try:
                 pickle.dumps(spec)
             except Exception as exc:  # noqa: BLE001
