@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..errors import RacecheckError
 
-class BackendError(Exception):
+
+class BackendError(RacecheckError):
     """A backend server could not be started, reached or controlled."""
 
 

@@ -16,11 +16,11 @@ import tempfile
 import time
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InfrastructureError
 
 
-class ServiceError(Exception):
-    """The service did not start (it exited, or its port never answered)."""
+class ServiceError(InfrastructureError):
+    """The service did not start (it exited, or its port never answered): infrastructure, exit 3."""
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -18,14 +18,14 @@ from typing import Any
 from .. import faults as F
 from .. import invariants as inv
 from .. import state_checks as checks
-from ..errors import ConfigError, InfrastructureError
+from ..errors import ConfigError, InfrastructureError, RacecheckError
 from .loader import LoadedScenario, Loc, ScenarioError
 from .schema import FaultItem, InvariantItem, Scenario
 
 PROFILES = ("fast", "thorough")
 
 
-class BuildError(Exception):
+class BuildError(RacecheckError):
     """A scenario field that validated but cannot be built (``loc`` inside the scenario)."""
 
     def __init__(self, loc: Loc, message: str) -> None:
@@ -456,7 +456,9 @@ def _start_service(spec: Scenario, directory: Path) -> Any:
         cwd = str((directory / sv.cwd).resolve()) if sv.cwd else str(directory)
         return Service(list(sv.command), env=env, cwd=cwd, port_env=sv.port_env, ready=sv.ready,
                        ready_timeout=sv.ready_timeout).start()
-    except (ConfigError, ServiceError) as exc:
+    except ServiceError:
+        raise  # the service could not start: infrastructure (exit 3), not bad input
+    except ConfigError as exc:
         raise BuildError(("service",), str(exc)) from None
 
 

@@ -17,13 +17,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..errors import RacecheckError
 from .schema import Scenario
 
 PATTERNS = ("*.race.yaml", "*.race.yml")
 Loc = tuple[str | int, ...]
 
 
-class ScenarioError(Exception):
+class ScenarioError(RacecheckError):
     """A scenario file is wrong: one sentence naming the file, the line and the field."""
 
     def __init__(self, file: str | Path, line: int | None, field: str | None, message: str,
