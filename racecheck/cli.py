@@ -335,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress line on stderr (default: when stderr is a terminal)")
     r.add_argument("--providers", help=argparse.SUPPRESS, default=None, dest="sub_providers")
+    r.add_argument("--allow-reset", action="store_true", default=False,
+                   help="let racecheck reset (FLUSHDB / DROP DATABASE) the databases named by "
+                        "RACECHECK_REDIS_URL / RACECHECK_POSTGRES_URL, servers it did not start "
+                        "(sets RACECHECK_ALLOW_RESET=1; see docs/backends.md)")
     r.set_defaults(func=cmd_run)
 
     rp = sub.add_parser("replay", help="replay a recorded schedule of a scenario K times", epilog=EXIT_CODES,
@@ -370,11 +374,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     providers = getattr(args, "sub_providers", None) or args.providers
     if providers:
         os.environ["RACECHECK_PROVIDERS"] = providers
+    if getattr(args, "allow_reset", False):
+        os.environ.setdefault("RACECHECK_ALLOW_RESET", "1")  # a narrower list in the env stays
+    from .redact import RedactingStream
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)  # type: ignore[assignment]
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
         print("racecheck: interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 if __name__ == "__main__":

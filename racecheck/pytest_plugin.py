@@ -55,8 +55,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     lines = backend_summary_lines()
     if lines:
         terminalreporter.write_sep("-", "racecheck backends")
+        from .redact import redact
+
         for line in lines:
-            terminalreporter.write_line(line)
+            terminalreporter.write_line(redact(line))
 
 
 def _setting(config: pytest.Config, name: str) -> Any:
@@ -81,7 +83,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         from .backends.pytest_fixtures import backend_header_lines
     except ImportError:
         return lines
-    return lines + list(backend_header_lines(config))
+    from .redact import redact
+
+    return lines + [redact(line) for line in backend_header_lines(config)]
 
 
 class Race:
@@ -171,6 +175,15 @@ def race(request: pytest.FixtureRequest) -> Generator[Race, None, None]:
     r = Race(request)
     request.node._racecheck_race = r
     yield r
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> Generator[None, Any, None]:
+    """Mask passwords in every report (terminal, --junitxml, captured output) before it is shown."""
+    from .redact import redact_report
+
+    redact_report(report)
+    yield
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -132,8 +132,13 @@ def rmtree(path: str | os.PathLike[str]) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def cleanup_manifest(manifest: dict[str, Any], wait: float = 5.0) -> None:
-    """Kill listed servers, drop listed databases on foreign servers, remove listed dirs."""
+def cleanup_manifest(manifest: dict[str, Any], wait: float = 5.0,
+                     urls: dict[str, str] | None = None) -> None:
+    """Kill listed servers, drop listed databases on foreign servers, remove listed dirs.
+
+    The manifest holds foreign server URLs with their password masked; ``urls`` maps each
+    masked URL back to the real one (kept in memory only: the owner's, or the watchdog's).
+    """
     procs = list(manifest.get("procs", []))
     for entry in procs:
         kill_proc(entry)
@@ -148,7 +153,8 @@ def cleanup_manifest(manifest: dict[str, Any], wait: float = 5.0) -> None:
             break
         time.sleep(0.02)
     for drop in manifest.get("pg_drop", []):
-        _drop_foreign_dbs(drop.get("url", ""), drop.get("dbs", []))
+        url = drop.get("url", "")
+        _drop_foreign_dbs((urls or {}).get(url, url), drop.get("dbs", []))
     for d in manifest.get("dirs", []):
         rmtree(d)
     for shm in manifest.get("shm_ids", []):
@@ -198,10 +204,31 @@ def reclaim_stale(root: Path | None = None) -> int:
             manifest = json.loads((d / "manifest.json").read_text())
         except (OSError, ValueError):
             manifest = {}
-        cleanup_manifest(manifest, wait=2.0)
+        cleanup_manifest(manifest, wait=2.0, urls=_known_urls())
         rmtree(d)
         n += 1
     return n
+
+
+def _known_urls() -> dict[str, str]:
+    """Masked -> real for the server URLs this process was handed in its environment."""
+    from ..redact import redact_url
+
+    out = {}
+    for name in ("RACECHECK_POSTGRES_URL", "RACECHECK_REDIS_URL"):
+        url = os.environ.get(name)
+        if url:
+            out[redact_url(url)] = url
+    return out
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, readable by its owner only (0600)."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 class Session:
@@ -218,6 +245,7 @@ class Session:
         (self.dir / "owner").write_text(f"{os.getpid()} {start if start is not None else '-'}\n")
         self._lock = threading.RLock()
         self.manifest: dict[str, Any] = {"procs": [], "dirs": [], "pg_drop": [], "shm_ids": []}
+        self._urls: dict[str, str] = {}  # masked -> real foreign URL; never written to disk
         self._write()
         self._wd_w: int | None = None
         self._wd: subprocess.Popen[bytes] | None = None
@@ -226,9 +254,7 @@ class Session:
 
     # -- manifest -------------------------------------------------------------
     def _write(self) -> None:
-        tmp = self.dir / f"manifest.json.{threading.get_ident()}"
-        tmp.write_text(json.dumps(self.manifest))
-        os.replace(tmp, self.dir / "manifest.json")
+        write_private(self.dir / "manifest.json", json.dumps(self.manifest))
 
     def add_proc(self, pid: int, pgid: int | None = None) -> None:
         with self._lock:
@@ -250,8 +276,21 @@ class Session:
             self.manifest["dirs"] = [d for d in self.manifest["dirs"] if d != str(path)]
             self._write()
 
+    def _masked(self, url: str) -> str:
+        """The URL as the manifest holds it (password masked); the watchdog learns the real one."""
+        from ..redact import redact_url
+
+        masked = redact_url(url)
+        if masked != url and self._urls.get(masked) != url:
+            self._urls[masked] = url
+            if self._wd_w is not None:
+                with contextlib.suppress(OSError):
+                    os.write(self._wd_w, b"u" + json.dumps([masked, url]).encode() + b"\n")
+        return masked
+
     def add_foreign_db(self, url: str, dbname: str) -> None:
         with self._lock:
+            url = self._masked(url)
             for drop in self.manifest["pg_drop"]:
                 if drop["url"] == url:
                     if dbname not in drop["dbs"]:
@@ -263,6 +302,7 @@ class Session:
 
     def remove_foreign_db(self, url: str, dbname: str) -> None:
         with self._lock:
+            url = self._masked(url)
             for drop in self.manifest["pg_drop"]:
                 if drop["url"] == url and dbname in drop["dbs"]:
                     drop["dbs"].remove(dbname)
@@ -312,7 +352,7 @@ class Session:
             self.manifest = {"procs": [], "dirs": [], "pg_drop": [], "shm_ids": []}
             with contextlib.suppress(OSError):
                 self._write()
-        cleanup_manifest(manifest)
+        cleanup_manifest(manifest, urls=dict(self._urls))
         if self._wd_w is not None:
             with contextlib.suppress(OSError):
                 os.write(self._wd_w, b"q")

@@ -64,7 +64,7 @@ def _relocate(pkg: Path, subpath: str) -> Path | None:
         libs = pkg.parent / f"{pkg.name}.libs"
         if libs.is_dir():
             shutil.copytree(libs, tree / libs.name, symlinks=True)
-        for root, dirs, files in os.walk(staging):
+        for root, _dirs, files in os.walk(staging):
             os.chmod(root, os.stat(root).st_mode | 0o055)
             for name in files:
                 path = os.path.join(root, name)

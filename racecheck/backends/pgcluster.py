@@ -7,6 +7,9 @@
   unprivileged user when we are root, with the parent-death signal set; it
   listens on a private unix socket and on 127.0.0.1:<port> (a bind failure
   is retried on another port, so xdist workers never collide).
+* It is not open to other local users: the unix socket lives in a 0700 directory
+  (trust there: racecheck's admin connection), TCP needs the session's generated
+  password (``scram-sha-256``), which only the URLs racecheck hands out carry.
 * Durability is off (fsync, synchronous_commit, full_page_writes): the data
   is thrown away at the end of the session.
 """
@@ -43,8 +46,16 @@ SERVER_SETTINGS = {
     "max_wal_senders": "0",
     "logging_collector": "off",
     "log_min_messages": "warning",
-    "unix_socket_permissions": "0777",
+    "unix_socket_permissions": "0700",
+    "password_encryption": "scram-sha-256",
 }
+
+# local: the socket sits in a 0700 dir only the server user (and root) can enter
+PG_HBA = """\
+local all all trust
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+"""
 
 
 def cache_dir() -> Path:
@@ -151,7 +162,11 @@ class PgProcess:
         if user is not None and self.datadir.stat().st_uid != user.uid:
             _chown_tree(self.datadir)
         os.chmod(self.datadir, 0o700)
-        self.sockdir = self.base
+        (self.datadir / "pg_hba.conf").write_text(PG_HBA)
+        chown_for_server(self.datadir / "pg_hba.conf")
+        self.sockdir = self.base / "sock"
+        self.sockdir.mkdir(mode=0o700)
+        chown_for_server(self.sockdir)
         self.logfile = self.base / "postgres.log"
         self.settings = dict(SERVER_SETTINGS, **(settings or {}))
         self.proc: subprocess.Popen[bytes] | None = None

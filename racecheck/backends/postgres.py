@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from . import pg_reset
+from ..redact import redact_url, register_url
+from . import pg_reset, reset_scope
 from .cleanup import proc_alive, proc_starttime, session
 from .errors import NotOwnedError, ResetRefused
 
@@ -53,6 +54,8 @@ class PostgresServer:
         self.admin_url = admin_url or base_url  # what racecheck's admin connection uses
         self.allow_reset = allow_reset
         self.detail = detail
+        register_url(base_url)
+        register_url(self.admin_url)
         self.token = secrets.token_hex(4)
         self._n = 0
         self._lock = threading.RLock()
@@ -78,7 +81,7 @@ class PostgresServer:
             return 0
 
     def __repr__(self) -> str:
-        return f"<PostgresServer {self.provider} {self.version} owned={self.owned} {self.url}>"
+        return f"<PostgresServer {self.provider} {self.version} owned={self.owned} {redact_url(self.url)}>"
 
     @property
     def url(self) -> str:
@@ -325,12 +328,12 @@ class PostgresServer:
 
     def stop(self) -> None:
         raise NotOwnedError(
-            f"cannot stop the {self.provider} Postgres server at {self.url}: racecheck did not start it; "
+            f"cannot stop the {self.provider} Postgres server at {redact_url(self.url)}: racecheck did not start it; "
             "faults that stop a server need an owned one (local, embedded or docker provider)")
 
     def start(self) -> None:
         raise NotOwnedError(
-            f"cannot start the {self.provider} Postgres server at {self.url}: racecheck did not start it")
+            f"cannot start the {self.provider} Postgres server at {redact_url(self.url)}: racecheck did not start it")
 
     def close(self) -> None:
         """Drop the databases racecheck created here (and, for owned servers, stop and clean up)."""
@@ -386,11 +389,21 @@ class OwnedPostgres(PostgresServer):
 
         self.process = PgProcess(bindir)
         p = self.process
-        base = f"postgresql://postgres@127.0.0.1:{p.port}/postgres"
+        password = secrets.token_urlsafe(18)  # TCP needs it (scram); the 0700 socket does not
+        base = f"postgresql://postgres:{password}@127.0.0.1:{p.port}/postgres"
         admin = f"postgresql://postgres@/postgres?host={quote(str(p.sockdir))}&port={p.port}"
         super().__init__(provider=provider, owned=True, version=p.version, base_url=base,
                          admin_url=admin, allow_reset=True, detail=detail)
         self.bindir = bindir
+        self._set_password(password)
+
+    def _set_password(self, password: str) -> None:
+        from psycopg import sql
+
+        with self._lock:
+            self._admin_conn().execute(
+                sql.SQL("ALTER ROLE postgres PASSWORD {}").format(sql.Literal(password)))
+            self._admin_conn().execute("CHECKPOINT")  # survives a crash-stop fault
 
     @property
     def socket_dir(self) -> str:
@@ -458,12 +471,13 @@ class PostgresDB:
         return self.server.kill_connections(self.dbname)
 
     def _check_reset_allowed(self) -> None:
-        if self.created or self.server.allow_reset:
+        if self.created or (self.server.allow_reset and reset_scope.allowed("postgres", self.dbname)):
             return
         raise ResetRefused(
-            f"refusing to reset database {self.dbname!r} at {self.server.url}: racecheck did not create it "
+            f"refusing to reset database {self.dbname!r} at {redact_url(self.server.url)}: racecheck did not create it "
             "and a reset drops it; use server.database() for a racecheck-made database, or pass "
-            "allow_reset=True (--racecheck-allow-reset) to allow it")
+            "allow_reset=True (--racecheck-allow-reset, racecheck run --allow-reset, "
+            "RACECHECK_ALLOW_RESET=1 or a list naming it) to allow it")
 
     def reset(self) -> None:
         """Replace this database with a fresh clone of its template (same name, same URL)."""

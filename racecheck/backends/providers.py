@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..redact import redact, redact_url, register_url
+from . import reset_scope
 from .errors import NoBackendError
 from .postgres import PostgresServer
 from .redis import RedisServer
@@ -72,21 +74,10 @@ def chain(kind: str, providers: list[str] | str | None = None) -> list[str]:
 
 
 def _env_url(kind: str, url: str | None) -> tuple[str | None, str]:
-    if url:
-        return url, "given explicitly"
     env = "RACECHECK_POSTGRES_URL" if kind == "postgres" else "RACECHECK_REDIS_URL"
-    val = os.environ.get(env)
-    return (val, f"from {env}") if val else (None, f"{env} not set")
-
-
-def _redact(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    p = urlsplit(url)
-    if p.password:
-        netloc = p.netloc.replace(":" + p.password + "@", ":***@")
-        return urlunsplit((p.scheme, netloc, p.path, p.query, p.fragment))
-    return url
+    val, how = (url, "given explicitly") if url else (os.environ.get(env), f"from {env}")
+    register_url(val)  # its password is masked in every output from now on
+    return (val, how) if val else (None, f"{env} not set")
 
 
 # -- probes: cheap, start nothing ------------------------------------------------
@@ -94,7 +85,7 @@ def probe(kind: str, name: str, url: str | None = None) -> tuple[bool, str]:
     """(available, reason) without starting anything."""
     if name == "url":
         u, how = _env_url(kind, url)
-        return (True, f"{_redact(u)} ({how})") if u else (False, how)
+        return (True, f"{redact_url(u)} ({how})") if u else (False, how)
     if name == "local":
         from . import local
 
@@ -128,7 +119,7 @@ def _start_postgres(name: str, url: str | None, allow_reset: bool) -> Any:
         u, how = _env_url("postgres", url)
         assert u
         srv = PostgresServer(provider="url", owned=False, version="?", base_url=u,
-                             allow_reset=allow_reset, detail=f"{_redact(u)} ({how})")
+                             allow_reset=allow_reset, detail=f"{redact_url(u)} ({how})")
         v = srv.admin("SHOW server_version")[0][0]
         srv.version = "PostgreSQL " + str(v).split()[0]
         srv.major = srv._major(srv.version)
@@ -154,7 +145,7 @@ def _start_redis(name: str, url: str | None, allow_reset: bool) -> Any:
         u, how = _env_url("redis", url)
         assert u
         srv = RedisServer(provider="url", owned=False, url=u, allow_reset=allow_reset,
-                          detail=f"{_redact(u)} ({how})")
+                          detail=f"{redact_url(u)} ({how})")
         srv.admin().ping()
         srv._read_version()
         return srv
@@ -190,6 +181,7 @@ def _no_backend_message(kind: str, reports: list[ProviderReport]) -> str:
 def _provide(kind: str, starter: Callable[[str, str | None, bool], Any], *, url: str | None,
              allow_reset: bool, providers: list[str] | None, require_real: bool = False) -> Any:
     reports: list[ProviderReport] = []
+    allow_reset = allow_reset or reset_scope.env_allows()
     try:
         names = chain(kind, providers)
         if url and "url" not in names:
@@ -209,6 +201,7 @@ def _provide(kind: str, starter: Callable[[str, str | None, bool], Any], *, url:
                 server = starter(name, url, allow_reset)
             except Exception as e:  # noqa: BLE001 - any failure moves on down the chain
                 msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                msg = redact(msg)
                 reports.append(ProviderReport(name, kind, False, f"failed to start: {msg}",
                                               emulated=name == "fakeredis", available=True,
                                               status="failed"))

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ..redact import redact_url, register_secret, register_url
+from . import reset_scope
 from .cleanup import kill_group, session
 from .errors import BackendError, NotOwnedError, ResetRefused
-from .runas import server_env
+from .runas import chown_for_server, server_env
 
 N_DATABASES = 256
 
@@ -74,6 +76,7 @@ class RedisServer:
         self.url = url
         self.allow_reset = allow_reset or owned
         self.detail = detail
+        register_url(url)
         self.token = secrets.token_hex(4)
         self._lock = threading.RLock()
         self._free = list(range(N_DATABASES - 1, -1, -1)) if owned else []
@@ -85,7 +88,7 @@ class RedisServer:
 
     def __repr__(self) -> str:
         tag = " (emulated)" if self.emulated else ""
-        return f"<RedisServer {self.provider}{tag} {self.version} owned={self.owned} {self.url}>"
+        return f"<RedisServer {self.provider}{tag} {self.version} owned={self.owned} {redact_url(self.url)}>"
 
     @property
     def label(self) -> str:
@@ -146,11 +149,11 @@ class RedisServer:
 
     def stop(self) -> None:
         raise NotOwnedError(
-            f"cannot stop the {self.provider} Redis server at {self.url}: racecheck did not start it; "
+            f"cannot stop the {self.provider} Redis server at {redact_url(self.url)}: racecheck did not start it; "
             "backend_down faults need an owned server (local, embedded or docker provider)")
 
     def start(self) -> None:
-        raise NotOwnedError(f"cannot start the {self.provider} Redis server at {self.url}: not owned")
+        raise NotOwnedError(f"cannot start the {self.provider} Redis server at {redact_url(self.url)}: not owned")
 
     def _close_admin(self) -> None:
         if self._admin is not None:
@@ -173,9 +176,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _ping(port: int) -> bool:
+def _ping(port: int, password: str | None = None) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            if password:
+                s.sendall(f"AUTH {password}\r\n".encode())
+                if not s.recv(16).startswith(b"+OK"):
+                    return False
             s.sendall(b"PING\r\n")
             return s.recv(16).startswith(b"+PONG")
     except OSError:
@@ -183,7 +190,12 @@ def _ping(port: int) -> bool:
 
 
 class OwnedRedis(RedisServer):
-    """redis-server / valkey-server started by racecheck: no persistence, dies with us."""
+    """redis-server / valkey-server started by racecheck: no persistence, dies with us.
+
+    Not open to other local users: it runs as the unprivileged server user (never root) and
+    needs a generated password (``requirepass``, read from a 0600 config file, not argv,
+    so ``ps`` does not show it); the URLs racecheck hands out carry it.
+    """
 
     def __init__(self, provider: str, binary: Path, detail: str = "") -> None:
         from .runas import preexec
@@ -193,16 +205,24 @@ class OwnedRedis(RedisServer):
         self.sess = session()
         self.base = self.sess.subdir("redis")
         self.sess.add_dir(self.base)
+        chown_for_server(self.base)
+        self.password = secrets.token_urlsafe(18)
+        register_secret(self.password)
+        self.conffile = self.base / "redis.conf"
+        fd = os.open(self.conffile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"requirepass {self.password}\n")
+        chown_for_server(self.conffile)
         self.logfile = self.base / "redis.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self._start_process(same_port=False)
-        super().__init__(provider=provider, owned=True, url=f"redis://127.0.0.1:{self.port}/0",
-                         detail=detail)
+        super().__init__(provider=provider, owned=True,
+                         url=f"redis://:{self.password}@127.0.0.1:{self.port}/0", detail=detail)
         self._read_version()
 
     def _args(self) -> list[str]:
-        return [str(self.binary), "--port", str(self.port), "--bind", "127.0.0.1",
+        return [str(self.binary), str(self.conffile), "--port", str(self.port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--databases", str(N_DATABASES),
                 "--daemonize", "no", "--protected-mode", "no", "--dir", str(self.base),
                 "--logfile", str(self.logfile), "--loglevel", "warning",
@@ -217,12 +237,12 @@ class OwnedRedis(RedisServer):
             self.proc = subprocess.Popen(
                 self._args(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, env=server_env(), cwd=str(self.base),
-                preexec_fn=self._preexec_noroot(), start_new_session=True)
+                preexec_fn=self._preexec(), start_new_session=True)
             self.sess.add_proc(self.proc.pid, pgid=self.proc.pid)
             deadline = time.monotonic() + timeout
             delay = 0.001
             while time.monotonic() < deadline and self.proc.poll() is None:
-                if _ping(self.port):
+                if _ping(self.port, self.password):
                     return
                 time.sleep(delay)
                 delay = min(delay * 1.5, 0.02)
@@ -236,13 +256,6 @@ class OwnedRedis(RedisServer):
             if "in use" not in last and "bind" not in last.lower():
                 break
         raise BackendError(f"{self.binary.name} did not start: {last.strip()[-600:] or 'no log'}")
-
-    def _preexec_noroot(self) -> Any:
-        # Redis runs fine as root; only tie it to our life (parent-death signal).
-        from .runas import _set_pdeathsig
-
-        tie = threading.current_thread() is threading.main_thread()
-        return _set_pdeathsig if tie else None
 
     def _kill(self) -> None:
         kill_group(self.proc, self.sess)
@@ -294,7 +307,7 @@ class RedisDB:
         self._clients: list[Any] = []
 
     def __repr__(self) -> str:
-        return f"<RedisDB {self.url} on {self.server.label}>"
+        return f"<RedisDB {redact_url(self.url)} on {self.server.label}>"
 
     @property
     def client_name(self) -> str:
@@ -318,10 +331,16 @@ class RedisDB:
 
     def reset(self) -> None:
         """FLUSHDB of this db index only; refused on a server racecheck does not own unless allow_reset."""
+        if not self.server.owned and self.server.allow_reset and not reset_scope.allowed("redis", self.db):
+            raise ResetRefused(
+                f"refusing to FLUSHDB db {self.db} of {redact_url(self.server.url)}: "
+                f"{reset_scope.ENV} lists the databases racecheck may reset and redis:{self.db} "
+                "is not one of them; add it or point the URL at a listed db")
         if not self.server.allow_reset:
             raise ResetRefused(
-                f"refusing to FLUSHDB db {self.db} of {self.server.url}: racecheck did not start that "
-                "server; pass allow_reset=True (--racecheck-allow-reset) if flushing it is fine, "
+                f"refusing to FLUSHDB db {self.db} of {redact_url(self.server.url)}: racecheck did not start that "
+                "server; pass allow_reset=True (--racecheck-allow-reset, racecheck run --allow-reset, "
+                f"{reset_scope.ENV}=1) if flushing it is fine, "
                 "or use clear_prefix() to delete only this RedisDB's prefixed keys")
         try:
             self._admin_client().flushdb()

@@ -5,7 +5,9 @@ Started by :class:`racecheck.backends.cleanup.Session` in its own session
 and also polls its parent pid. When the parent dies (even by SIGKILL) it
 reads ``SESSION_DIR/manifest.json`` and kills the servers listed there,
 drops the databases racecheck created on foreign servers, and removes the
-temp dirs. A ``q`` on the pipe means the parent cleaned up itself: exit.
+temp dirs. A ``q`` on the pipe means the parent cleaned up itself: exit. A line
+``u["masked url", "real url"]`` tells it the password of a foreign server URL, which
+the manifest (0600) holds masked: the password stays in memory.
 
 It runs as a script with ``-I`` and loads ``cleanup.py`` by path, so it
 never imports the rest of racecheck (whatever state that is in).
@@ -44,14 +46,26 @@ def _parent_gone(parent: int) -> bool:
 
 def run(parent: int, session_dir: Path, fd: int, poll: float = 0.1) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is for pytest
+    urls: dict[str, str] = {}
+    buf = b""
     while True:
         readable, _, _ = select.select([fd], [], [], poll)
         if readable:
-            data = os.read(fd, 16)
-            if data.startswith(b"q"):
-                return 0
+            data = os.read(fd, 65536)
             if not data:
                 break  # EOF: every copy of the write end is closed
+            buf += data
+            while buf:
+                if buf.startswith(b"q"):
+                    return 0
+                if not buf.startswith(b"u") or b"\n" not in buf:
+                    break
+                line, buf = buf.split(b"\n", 1)
+                try:
+                    masked, real = json.loads(line[1:])
+                    urls[str(masked)] = str(real)
+                except (ValueError, TypeError):
+                    pass
         if _parent_gone(parent):
             break
     cleanup = _cleanup_module()
@@ -59,7 +73,7 @@ def run(parent: int, session_dir: Path, fd: int, poll: float = 0.1) -> int:
         manifest = json.loads((session_dir / "manifest.json").read_text())
     except (OSError, ValueError):
         manifest = {}
-    cleanup.cleanup_manifest(manifest, wait=5.0)
+    cleanup.cleanup_manifest(manifest, wait=5.0, urls=urls)
     cleanup.rmtree(session_dir)
     return 0
 

@@ -77,7 +77,9 @@ def write_html(result: RunResult, trial: TrialRecord | None, path_or_dir: str | 
         p = p / default_filename(result, t)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(render_html(result, t), encoding="utf-8")
+    from ..redact import redact
+
+    tmp.write_text(redact(render_html(result, t)), encoding="utf-8")
     os.replace(tmp, p)
     return str(p)
 

@@ -52,7 +52,9 @@ def build_json(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
 
 def write_json(outcomes: list[dict[str, Any]], path: str | os.PathLike[str]) -> str:
     """Write the JSON report for ``outcomes`` to ``path`` (atomically); return the path."""
-    doc = build_json(outcomes)
+    from ..redact import redact_obj
+
+    doc = redact_obj(build_json(outcomes))
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp")

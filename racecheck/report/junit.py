@@ -86,7 +86,9 @@ def build_junit(outcomes: list[dict[str, Any]]) -> ET.Element:
 
 def write_junit(outcomes: list[dict[str, Any]], path: str | os.PathLike[str]) -> str:
     """Write JUnit XML for ``outcomes`` to ``path`` (atomically); return the path."""
-    root = build_junit(outcomes)
+    from ..redact import redact_obj
+
+    root = build_junit(redact_obj(outcomes))
     ET.indent(root)
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,9 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     with open(argv[0], encoding="utf-8") as f:
         job = json.load(f)
-    out = run_job(job)
+    from ..redact import redact_obj
+
+    out = redact_obj(run_job(job))
     with open(argv[1], "w", encoding="utf-8") as f:
         json.dump(out, f, default=repr)
     return 0
