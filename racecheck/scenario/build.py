@@ -57,6 +57,10 @@ def import_callable(path: str, loc: Loc) -> Callable[..., Any]:
         return load_callable(path)
     except ConfigError as exc:
         raise BuildError(loc, str(exc)) from None
+    except SystemExit as exc:  # the user's module called sys.exit() while importing
+        raise BuildError(loc, f"importing {path!r} called sys.exit({exc.code!r}); a target module must "
+                              "not exit when imported (move that code under if __name__ == '__main__')"
+                         ) from None
     except Exception as exc:  # noqa: BLE001 - the user's module failed while importing
         raise BuildError(loc, f"importing {path!r} failed: {type(exc).__name__}: {exc}") from None
 
@@ -153,8 +157,9 @@ def build_fault(item: FaultItem, loc: Loc, backends: set[str]) -> F.Fault:
             F.resolve_error(kind, d["error"])
         except ConfigError as exc:
             raise BuildError(loc + ("error",), str(exc)) from None
-        except ImportError as exc:
-            raise BuildError(loc + ("error",), f"cannot look up {d['error']!r}: {exc}") from None
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - importing the named module failed
+            raise BuildError(loc + ("error",), f"cannot look up {d['error']!r}: "
+                                               f"{type(exc).__name__}: {exc}") from None
     if kind == "backend_down" and d["backend"] not in backends:
         raise BuildError(loc + ("backend",), f"backend_down names backend {d['backend']!r} but the scenario declares "
                                              f"{', '.join(sorted(backends)) or 'no backends'}; add it under 'backends:'")
@@ -231,6 +236,9 @@ def _read(path: Path, loc: Loc) -> str:
     except OSError as exc:
         raise BuildError(loc, f"cannot read {str(path)!r}: {exc.strerror or exc}; check the path "
                               "(relative to the scenario file)") from None
+    except UnicodeDecodeError as exc:
+        raise BuildError(loc, f"{str(path)!r} is not UTF-8 (byte {exc.object[exc.start]:#04x} at offset "
+                              f"{exc.start}); save it as UTF-8") from None
 
 
 def trials_for(spec: Scenario, profile: str) -> int:

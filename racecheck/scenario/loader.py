@@ -3,11 +3,17 @@
 The YAML is composed into nodes first so every key and list item keeps its line; a
 pydantic error's ``loc`` path is mapped back to the nearest line. One bad scenario
 never stops the others: :func:`load_paths` returns loaded scenarios and errors side by side.
+
+Hostile input is bounded before anything is expanded: the file size, the nesting depth,
+the number of aliases and the size of the document with every alias expanded (an alias
+bomb) are limited, and a recursive alias is refused; values echoed in messages are
+truncated and control characters (ANSI escapes) are shown escaped.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Iterable, Iterator
@@ -23,17 +29,41 @@ from .schema import Scenario
 PATTERNS = ("*.race.yaml", "*.race.yml")
 Loc = tuple[str | int, ...]
 
+MAX_FILE_BYTES = 1 << 20   # 1 MiB: a scenario file is a few KB
+MAX_DEPTH = 40             # nesting levels, aliases expanded
+MAX_ALIASES = 100          # alias uses (*name) per file
+MAX_NODES = 20_000         # nodes with every alias expanded
+MAX_ECHO = 80              # characters of a value echoed in a message
+MAX_RUN = 160              # characters of one unbroken run (a path, a value) in a message
+MAX_MESSAGE = 400          # characters of a whole message
+
+
+def _escape(text: str) -> str:
+    """Control characters (ANSI escapes, NUL, newlines...) shown as ``\\x1b``-style escapes."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def _truncate_runs(text: str, limit: int = MAX_RUN) -> str:
+    """Shorten every run of non-space characters longer than ``limit`` (an echoed value)."""
+    return re.sub(r"\S{" + str(limit + 1) + ",}", lambda m: m.group(0)[:limit - 3] + "...", text)
+
+
+def clean_text(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` safe to print on one line: escaped, values truncated, bounded in length."""
+    out = _truncate_runs(_escape(str(text)))
+    return out if len(out) <= limit else out[:limit - 3] + "..."
+
 
 class ScenarioError(RacecheckError):
     """A scenario file is wrong: one sentence naming the file, the line and the field."""
 
     def __init__(self, file: str | Path, line: int | None, field: str | None, message: str,
                  name: str | None = None) -> None:
-        self.file = str(file)
+        self.file = _escape(str(file))
         self.line = line
-        self.field = field
-        self.message = message
-        self.name = name
+        self.field = clean_text(field, MAX_ECHO * 2) if field else field
+        self.message = clean_text(message)
+        self.name = clean_text(name, MAX_ECHO) if name else name
         super().__init__(str(self))
 
     @property
@@ -84,11 +114,95 @@ LoadResult = LoadedScenario | ScenarioError
 # -- YAML with lines ------------------------------------------------------------------------
 def _yaml_loader() -> Any:
     import yaml
+    from yaml.composer import ComposerError
+    from yaml.constructor import ConstructorError
 
     class LineLoader(yaml.SafeLoader):
-        """SafeLoader; nodes keep their start marks, which the walk below records."""
+        """SafeLoader; nodes keep their start marks, which the walk below records.
+
+        Composing counts depth and alias uses and refuses a recursive alias, so nothing
+        recursive or exponential reaches the constructor; a value the constructor cannot
+        build (a 4,301-digit int, ``!!float abc``) becomes an error at its line.
+        """
+
+        def __init__(self, stream: Any) -> None:
+            super().__init__(stream)
+            self._depth = 0
+            self._aliases = 0
+            self._open: set[str] = set()
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent):
+                self._aliases += 1
+                if self._aliases > MAX_ALIASES:
+                    raise ComposerError(None, None, f"more than {MAX_ALIASES} aliases (*name) in one "
+                                        "file; write the values out", event.start_mark)
+                if event.anchor in self._open:
+                    raise ComposerError(None, None, f"alias *{event.anchor} is used inside the node it "
+                                        "names (a recursive alias); remove the cycle", event.start_mark)
+                return super().compose_node(parent, index)
+            anchor = getattr(event, "anchor", None)
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                raise ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep; "
+                                    "flatten the scenario", event.start_mark)
+            if anchor:
+                self._open.add(anchor)
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+                if anchor:
+                    self._open.discard(anchor)
+
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep=deep)
+            except yaml.YAMLError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a value the YAML types cannot hold
+                raise ConstructorError(None, None, f"cannot read this {node.tag.rsplit(':', 1)[-1]} "
+                                       f"value ({type(exc).__name__}: {exc})", node.start_mark) from None
 
     return LineLoader
+
+
+def _check_expanded(node: Any, file: str | Path) -> None:
+    """Refuse a document whose alias-expanded size or depth is over the limits (an alias bomb).
+
+    Sizes are computed once per distinct node (aliases share nodes), iteratively: bounded
+    time and memory whatever the expansion would be.
+    """
+    import yaml
+
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(node, False)]
+    while stack:
+        cur, done = stack.pop()
+        key = id(cur)
+        if key in size and not done:
+            continue
+        kids: list[Any] = []
+        if isinstance(cur, yaml.MappingNode):
+            kids = [n for pair in cur.value for n in pair]
+        elif isinstance(cur, yaml.SequenceNode):
+            kids = list(cur.value)
+        if not done:
+            stack.append((cur, True))
+            stack.extend((k, False) for k in kids if id(k) not in size)
+            continue
+        size[key] = min(MAX_NODES + 1, 1 + sum(size.get(id(k), 0) for k in kids))
+        depth[key] = 1 + max((depth.get(id(k), 0) for k in kids), default=0)
+        if size[key] > MAX_NODES:
+            raise ScenarioError(file, cur.start_mark.line + 1, None,
+                                f"the YAML expands (aliases included) to more than {MAX_NODES} values; "
+                                "an alias bomb? write the values out once")
+        if depth[key] > MAX_DEPTH:
+            raise ScenarioError(file, cur.start_mark.line + 1, None,
+                                f"nested more than {MAX_DEPTH} levels deep (aliases included); "
+                                "flatten the scenario")
 
 
 def parse_yaml(text: str, file: str | Path) -> tuple[Any, dict[Loc, int]]:
@@ -101,16 +215,19 @@ def parse_yaml(text: str, file: str | Path) -> tuple[Any, dict[Loc, int]]:
             node = loader.get_single_node()
             lines: dict[Loc, int] = {}
             if node is not None:
+                _check_expanded(node, file)
                 lines[()] = node.start_mark.line + 1
                 _walk(node, (), lines, file)
             data = loader.construct_document(node) if node is not None else None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             what = " ".join(p for p in (exc.context, exc.problem) if p)
-            raise ScenarioError(file, mark.line + 1 if mark else None, None,
+            raise ScenarioError(file, mark.line + 1 if mark else 1, None,
                                 f"YAML syntax error: {what}; fix the YAML at this line") from None
         except yaml.YAMLError as exc:
-            raise ScenarioError(file, None, None, f"YAML error: {exc}") from None
+            raise ScenarioError(file, 1, None, f"YAML error: {exc}; fix the YAML") from None
+        except RecursionError:
+            raise ScenarioError(file, 1, None, "the YAML nests too deeply to read; flatten it") from None
     finally:
         loader.dispose()
     return data, lines
@@ -209,8 +326,11 @@ def _keys_of(tp: Any) -> list[str]:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        text = f"<{type(value).__name__} too long to show>"
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO - 3] + "..."
 
 
 def explain(err: dict[str, Any]) -> tuple[Loc, str]:
@@ -258,12 +378,18 @@ def validation_error(exc: ValidationError, file: Path, prefix: Loc, lines: dict[
 # -- files and folders ------------------------------------------------------------------------
 def load_file(path: str | Path) -> list[LoadResult]:
     """Every scenario in one file (a mapping, or ``scenarios: [...]``), each loaded or an error."""
-    file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [ScenarioError(file, None, None, f"cannot read the file: {exc}")]
+        return _load_file(Path(path))
+    except ScenarioError as exc:
+        return [exc]
+    except (Exception, RecursionError) as exc:  # noqa: BLE001 - one bad file never stops the run
+        return [ScenarioError(path, 1, None, f"could not load the file ({type(exc).__name__}: {exc}); "
+                                             "this is a racecheck bug: please report it with the file")]
+
+
+def _load_file(file: Path) -> list[LoadResult]:
     try:
+        text = read_text_bounded(file)
         data, lines = parse_yaml(text, file)
     except ScenarioError as exc:
         return [exc]
@@ -298,6 +424,25 @@ def load_file(path: str | Path) -> list[LoadResult]:
             continue
         out.append(LoadedScenario(spec, file, prefix, lines, i))
     return out
+
+
+def read_text_bounded(file: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The file's UTF-8 text; a ScenarioError (with the line) if it is too big, unreadable or not UTF-8."""
+    try:
+        with open(file, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        raise ScenarioError(file, 1, None, f"cannot read the file: {exc.strerror or exc}; "
+                                           "check the path and its permissions") from None
+    if len(data) > limit:
+        raise ScenarioError(file, 1, None, f"the file is over {limit // 1024} KiB; a scenario file "
+                                           "is a few KB: split it or move data into a schema file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ScenarioError(file, line, None, f"byte {data[exc.start]:#04x} at offset {exc.start} is not "
+                                              "UTF-8; save the file as UTF-8") from None
 
 
 def discover(paths: Iterable[str | Path]) -> Iterator[Path | ScenarioError]:

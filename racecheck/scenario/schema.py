@@ -8,6 +8,7 @@ string is a shorthand (``- no_exceptions``, ``- exactly_once: spawn``).
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
@@ -20,7 +21,18 @@ STRATEGIES = ("stress", "random", "pct", "dfs", "hypothesis")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # nan/inf are never a valid timeout, delay or probability (``timeout: .inf`` would hang)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+
+_ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def _error_class(value: str) -> str:
+    if len(value) > 200 or not _ERROR_NAME.fullmatch(value):
+        raise ValueError(f"error {value[:80]!r} is not an exception class name; give a name such as "
+                         "'OperationalError' or a dotted path such as 'mypkg.errors.Timeout'")
+    return value
 
 
 def _import_path(value: str, what: str) -> str:
@@ -78,16 +90,31 @@ class DbErrorFault(_FaultBase):
     after_commit: bool = False
     message: str | None = None
 
+    @field_validator("error")
+    @classmethod
+    def _error(cls, v: str) -> str:
+        return _error_class(v)
+
 
 class RedisErrorFault(_FaultBase):
     at: str = "redis:*"
     error: str = "ConnectionError"
     message: str | None = None
 
+    @field_validator("error")
+    @classmethod
+    def _error(cls, v: str) -> str:
+        return _error_class(v)
+
 
 class ErrorFault(_FaultBase):
     error: str = "RuntimeError"
     message: str | None = None
+
+    @field_validator("error")
+    @classmethod
+    def _error(cls, v: str) -> str:
+        return _error_class(v)
 
 
 class BackendDownFault(_FaultBase):
@@ -387,13 +414,13 @@ class Scenario(_Strict):
     kwargs: dict[str, Any] = Field(default_factory=dict, description="keyword arguments for every worker")
     worker_args: list[list[Any]] | None = Field(
         None, description="positional arguments per worker (worker i gets item i modulo the length)")
-    n: int = Field(8, ge=1, description="number of simultaneous triggers")
+    n: int = Field(8, ge=1, le=10_000, description="number of simultaneous triggers")
     mode: Literal["threads", "processes", "asyncio"] = "threads"
-    trials: int = Field(50, ge=1)
-    thorough_trials: int | None = Field(None, ge=1, description="trials under --profile thorough (default 10x)")
+    trials: int = Field(50, ge=1, le=10_000_000)
+    thorough_trials: int | None = Field(None, ge=1, le=10_000_000, description="trials under --profile thorough (default 10x)")
     strategy: Literal["stress", "random", "pct", "dfs", "hypothesis"] = "stress"
     seed: int | None = None
-    timeout: float = Field(30.0, gt=0, description="seconds a trial may take before it is a hang")
+    timeout: float = Field(30.0, gt=0, le=86_400, description="seconds a trial may take before it is a hang")
     stop_on_failure: bool = True
     depth: int | None = Field(None, ge=1, description="pct bug depth")
     max_preemptions: int | None = Field(None, ge=0, description="dfs preemption bound")

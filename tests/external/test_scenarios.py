@@ -101,7 +101,7 @@ def test_command_scenarios_catch_check_then_append_and_pass_flock(tmp_path: Path
 
 
 def test_service_that_cannot_start_is_reported_with_the_scenario(tmp_path: Path) -> None:
-    """A service command that exits at once makes the scenario an error naming the service field, not a hang."""
+    """A service command that exits at once is an infrastructure error (exit 3) naming the service, not a hang."""
     (tmp_path / "dead.race.yaml").write_text(f"""
 name: dead-service
 service: {{command: ["{sys.executable}", "-c", "raise SystemExit(7)"]}}
@@ -110,7 +110,7 @@ n: 1
 trials: 1
 """)
     proc = racecheck_cli("run", str(tmp_path))
-    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "service" in proc.stdout and "exited 7" in proc.stdout
 
 
