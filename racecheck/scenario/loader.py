@@ -34,7 +34,7 @@ MAX_DEPTH = 40             # nesting levels, aliases expanded
 MAX_ALIASES = 100          # alias uses (*name) per file
 MAX_NODES = 20_000         # nodes with every alias expanded
 MAX_ECHO = 80              # characters of a value echoed in a message
-MAX_RUN = 160              # characters of one unbroken run (a path, a value) in a message
+MAX_RUN = 120              # characters of one unbroken run (a path, a value) in a message
 MAX_MESSAGE = 400          # characters of a whole message
 
 
@@ -114,8 +114,12 @@ LoadResult = LoadedScenario | ScenarioError
 # -- YAML with lines ------------------------------------------------------------------------
 def _yaml_loader() -> Any:
     import yaml
-    from yaml.composer import ComposerError
-    from yaml.constructor import ConstructorError
+
+    class Refused(yaml.MarkedYAMLError):
+        """A limit or an unreadable value at a mark: its message is the whole sentence."""
+
+        def __init__(self, message: str, mark: Any) -> None:
+            super().__init__(None, None, message, mark)
 
     class LineLoader(yaml.SafeLoader):
         """SafeLoader; nodes keep their start marks, which the walk below records.
@@ -136,17 +140,17 @@ def _yaml_loader() -> Any:
             if isinstance(event, yaml.AliasEvent):
                 self._aliases += 1
                 if self._aliases > MAX_ALIASES:
-                    raise ComposerError(None, None, f"more than {MAX_ALIASES} aliases (*name) in one "
-                                        "file; write the values out", event.start_mark)
+                    raise Refused(f"more than {MAX_ALIASES} aliases (*name) in one file; "
+                                  "write the values out", event.start_mark)
                 if event.anchor in self._open:
-                    raise ComposerError(None, None, f"alias *{event.anchor} is used inside the node it "
-                                        "names (a recursive alias); remove the cycle", event.start_mark)
+                    raise Refused(f"alias *{event.anchor} is used inside the node it names (a "
+                                  "recursive alias); remove the cycle", event.start_mark)
                 return super().compose_node(parent, index)
             anchor = getattr(event, "anchor", None)
             self._depth += 1
             if self._depth > MAX_DEPTH:
-                raise ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep; "
-                                    "flatten the scenario", event.start_mark)
+                raise Refused(f"nested more than {MAX_DEPTH} levels deep; flatten the scenario",
+                              event.start_mark)
             if anchor:
                 self._open.add(anchor)
             try:
@@ -162,8 +166,13 @@ def _yaml_loader() -> Any:
             except yaml.YAMLError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a value the YAML types cannot hold
-                raise ConstructorError(None, None, f"cannot read this {node.tag.rsplit(':', 1)[-1]} "
-                                       f"value ({type(exc).__name__}: {exc})", node.start_mark) from None
+                kind = str(node.tag).rsplit(":", 1)[-1]
+                if kind == "int" and "digits" in str(exc):
+                    why = "an integer this long cannot be a scenario value; use a smaller number"
+                else:
+                    why = (f"{_short(getattr(node, 'value', ''))} is not a valid {kind} "
+                           f"({type(exc).__name__}); fix the value or drop its !!{kind} tag")
+                raise Refused(why, node.start_mark) from None
 
     return LineLoader
 
@@ -222,8 +231,9 @@ def parse_yaml(text: str, file: str | Path) -> tuple[Any, dict[Loc, int]]:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             what = " ".join(p for p in (exc.context, exc.problem) if p)
-            raise ScenarioError(file, mark.line + 1 if mark else 1, None,
-                                f"YAML syntax error: {what}; fix the YAML at this line") from None
+            if type(exc).__name__ != "Refused":
+                what = f"YAML syntax error: {what}; fix the YAML at this line"
+            raise ScenarioError(file, mark.line + 1 if mark else 1, None, what) from None
         except yaml.YAMLError as exc:
             raise ScenarioError(file, 1, None, f"YAML error: {exc}; fix the YAML") from None
         except RecursionError:
