@@ -218,7 +218,10 @@ def parse_yaml(text: str, file: str | Path) -> tuple[Any, dict[Loc, int]]:
     """Parse one YAML document; returns the data and a map from key/item paths to 1-based lines."""
     import yaml
 
-    loader = _yaml_loader()(text)
+    try:
+        loader = _yaml_loader()(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, file) from None
     try:
         try:
             node = loader.get_single_node()
@@ -234,6 +237,8 @@ def parse_yaml(text: str, file: str | Path) -> tuple[Any, dict[Loc, int]]:
             if type(exc).__name__ != "Refused":
                 what = f"YAML syntax error: {what}; fix the YAML at this line"
             raise ScenarioError(file, mark.line + 1 if mark else 1, None, what) from None
+        except yaml.reader.ReaderError as exc:
+            raise _reader_error(exc, text, file) from None
         except yaml.YAMLError as exc:
             raise ScenarioError(file, 1, None, f"YAML error: {exc}; fix the YAML") from None
         except RecursionError:
@@ -241,6 +246,16 @@ def parse_yaml(text: str, file: str | Path) -> tuple[Any, dict[Loc, int]]:
     finally:
         loader.dispose()
     return data, lines
+
+
+def _reader_error(exc: Any, text: str, file: str | Path) -> ScenarioError:
+    """A character YAML does not allow (NUL, most control characters), at its line."""
+    pos = int(getattr(exc, "position", 0) or 0)
+    line = text.count("\n", 0, pos) + 1
+    char = getattr(exc, "character", "")
+    code = f"#x{ord(char):04x}" if isinstance(char, str) and len(char) == 1 else repr(char)
+    return ScenarioError(file, line, None, f"character {code} is not allowed in YAML; remove it "
+                                           "(or write it as an escape in a double-quoted string)")
 
 
 def _walk(node: Any, path: Loc, lines: dict[Loc, int], file: str | Path) -> None:
