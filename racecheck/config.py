@@ -49,6 +49,9 @@ class RunConfig:
     instrument: tuple[str, ...] = ()  # modules whose every line (run by a worker) is a point
 
     def __post_init__(self) -> None:
+        from .validate import check_config
+
+        check_config(self)  # types and ranges of every option, before the first trial
         if self.mode not in MODES:
             raise ConfigError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
         if self.start_method not in ("auto", "fork", "spawn"):

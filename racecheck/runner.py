@@ -39,6 +39,7 @@ from .scheduling import Controller, Replay, Schedule, Strategy, make_strategy
 from .scheduling.noise import NoiseGate
 from .search_hooks import install_search
 from .spy import install_spies, load_callable
+from .validate import check_keywords
 
 _run_lock = threading.Lock()
 
@@ -48,12 +49,14 @@ def run(target: Callable[..., Any] | str, **options: Any) -> RunResult:
 
     See :class:`racecheck.config.RunConfig` for the options.
     """
+    check_keywords(options, RunConfig)
     cfg = RunConfig(target=target, **options)
     return Runner(cfg).run()
 
 
 def replay(target: Callable[..., Any] | str, schedule: str, *, times: int = 10, **options: Any) -> ReplayResult:
     """Replay a recorded schedule ``times`` times; raise DidNotReproduce if it never fails again."""
+    check_keywords(options, RunConfig)
     sched = Schedule.decode(schedule)
     bare = not options
     if bare:  # the printed line ``racecheck.replay(target, 'rc1:...')``: the run's own options
