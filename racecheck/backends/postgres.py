@@ -32,6 +32,14 @@ def replace_dbname(url: str, dbname: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + quote(dbname), parts.query, parts.fragment))
 
 
+def with_application_name(url: str, name: str) -> str:
+    """``url`` whose connections report ``application_name=name`` (libpq, psycopg, asyncpg read it)."""
+    parts = urlsplit(url)
+    query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("application_name="))
+    query = (query + "&" if query else "") + "application_name=" + quote(name)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
 def url_dbname(url: str) -> str:
     path = urlsplit(url).path.lstrip("/")
     return path or "postgres"
@@ -57,6 +65,7 @@ class PostgresServer:
         register_url(base_url)
         register_url(self.admin_url)
         self.token = secrets.token_hex(4)
+        self.application_name = f"racecheck-{os.getpid()}-{self.token}"  # tags our connections
         self._n = 0
         self._lock = threading.RLock()
         self._admin: Any = None
@@ -315,15 +324,22 @@ class PostgresServer:
             db._close_conn()
 
     def kill_connections(self, dbname: str | None = None) -> int:
-        """pg_terminate_backend every client backend of ``dbname`` (default: all dbs racecheck created)."""
+        """pg_terminate_backend every client backend of ``dbname`` (default: all dbs racecheck created).
+
+        On a database racecheck did not create only racecheck's own connections go: those
+        tagged with its ``application_name`` (the URLs it hands out carry the tag).
+        """
         with self._lock:
             names = [dbname] if dbname else sorted(self.created)
         if not names:
             return 0
+        ours_only = any(n not in self.created for n in names)
         rows = self.admin(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = ANY(%s) AND pid <> pg_backend_pid() "
-            "AND backend_type = 'client backend'", (names,))
+            "AND backend_type = 'client backend'"
+            + (" AND application_name = %s" if ours_only else ""),
+            (names, self.application_name) if ours_only else (names,))
         return sum(1 for r in rows if r[0])
 
     def stop(self) -> None:
@@ -438,6 +454,8 @@ class PostgresDB:
         self.template = template
         self.created = created
         self.url = server.url_for(dbname)
+        if not created:  # someone else's database: tag our connections so kills spare theirs
+            self.url = with_application_name(self.url, server.application_name)
         self._conn: Any = None
         self._lock = threading.RLock()
         self._snapshots: list[str] = []
