@@ -158,7 +158,29 @@ def cleanup_manifest(manifest: dict[str, Any], wait: float = 5.0,
     for d in manifest.get("dirs", []):
         rmtree(d)
     for shm in manifest.get("shm_ids", []):
-        subprocess.run(["ipcrm", "-m", str(shm)], capture_output=True, check=False)
+        if isinstance(shm, dict):
+            remove_orphan_segment(int(shm.get("id", -1)), int(shm.get("cpid", -1)))
+
+
+def remove_orphan_segment(shmid: int, cpid: int) -> bool:
+    """Remove SysV shared-memory segment ``shmid`` if its creator is ``cpid`` and nothing attaches.
+
+    Postgres keeps a small SysV segment even with ``dynamic_shared_memory_type=mmap``; a
+    SIGKILLed postmaster leaves it behind. The creator pid guards against a reused id.
+    """
+    try:
+        rows = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    except OSError:
+        return False
+    for row in rows:
+        cols = row.split()
+        if len(cols) < 7 or cols[1] != str(shmid):
+            continue
+        if cols[4] != str(cpid) or cols[6] != "0":
+            return False
+        r = subprocess.run(["ipcrm", "-m", str(shmid)], capture_output=True, check=False)
+        return r.returncode == 0
+    return False
 
 
 def _drop_foreign_dbs(url: str, dbs: list[str]) -> None:
@@ -308,9 +330,15 @@ class Session:
                     drop["dbs"].remove(dbname)
             self._write()
 
-    def add_shm(self, shmid: int) -> None:
+    def add_shm(self, shmid: int, cpid: int) -> None:
         with self._lock:
-            self.manifest["shm_ids"].append(shmid)
+            self.manifest["shm_ids"].append({"id": shmid, "cpid": cpid})
+            self._write()
+
+    def remove_shm(self, shmid: int) -> None:
+        with self._lock:
+            self.manifest["shm_ids"] = [s for s in self.manifest["shm_ids"]
+                                        if not (isinstance(s, dict) and s.get("id") == shmid)]
             self._write()
 
     def subdir(self, name: str) -> Path:

@@ -27,7 +27,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from .cleanup import Session, kill_group, session
+from .cleanup import Session, kill_group, procs_in_dirs, remove_orphan_segment, session
 from .errors import BackendError
 from .runas import chown_for_server, preexec, server_env, server_user
 
@@ -139,6 +139,14 @@ def cached_cluster(bindir: Path, sess: Session) -> tuple[Path, str, bool]:
         return final, version, True
 
 
+def _segment_exists(shmid: int, cpid: int) -> bool:
+    try:
+        rows = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    except OSError:
+        return False
+    return any(len(c) > 4 and c[1] == str(shmid) and c[4] == str(cpid) for c in (r.split() for r in rows))
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -171,6 +179,7 @@ class PgProcess:
         self.settings = dict(SERVER_SETTINGS, **(settings or {}))
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
+        self._shm: tuple[int, int] | None = None  # (SysV shmid, postmaster pid) to remove if leaked
         self.copy_seconds = time.perf_counter() - t0
         self.start()
 
@@ -199,6 +208,7 @@ class PgProcess:
             self.sess.add_proc(self.proc.pid, pgid=self.proc.pid)
             ok, last = self._wait_ready(pos, timeout)
             if ok:
+                self._track_shm()
                 return
             self._kill()
             if "already in use" not in last and "could not bind" not in last \
@@ -224,6 +234,24 @@ class PgProcess:
             time.sleep(delay)
             delay = min(delay * 1.5, 0.02)
         return False, "timed out waiting for ready; " + self._log_tail(logpos)
+
+    def _track_shm(self) -> None:
+        """Record the postmaster's SysV segment (postmaster.pid line 7: key, shmid) for cleanup."""
+        assert self.proc is not None
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            shmid = int((self.datadir / "postmaster.pid").read_text().splitlines()[6].split()[1])
+            self._shm = (shmid, self.proc.pid)
+            self.sess.add_shm(shmid, self.proc.pid)
+
+    def _release_shm(self) -> None:
+        """After the postmaster died: remove its segment if it leaked. While a dying backend
+        still attaches, it stays in the manifest and the session's cleanup removes it."""
+        if self._shm is None:
+            return
+        shmid, cpid = self._shm
+        self._shm = None
+        if remove_orphan_segment(shmid, cpid) or not _segment_exists(shmid, cpid):
+            self.sess.remove_shm(shmid)
 
     def _log_tail(self, pos: int) -> str:
         try:
@@ -253,12 +281,29 @@ class PgProcess:
         if mode == "kill":
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
+            self._kill_strays()
             with contextlib.suppress(OSError):
                 (self.datadir / "postmaster.pid").unlink()
+        self._release_shm()
         self.sess.remove_proc(self.proc.pid)
 
     def _kill(self) -> None:
         kill_group(self.proc, self.sess)
+        self._kill_strays()
+        self._release_shm()
+
+    def _kill_strays(self, wait: float = 5.0) -> None:
+        """SIGKILL backends that outlive a killed postmaster (one busy in CREATE DATABASE does not
+        notice its death for a while, holds the shared memory and blocks a restart)."""
+        deadline = time.monotonic() + wait
+        while True:
+            strays = procs_in_dirs([str(self.datadir)])
+            if not strays or time.monotonic() > deadline:
+                return
+            for pid in strays:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
 
     def destroy(self) -> None:
         self.stop("immediate", timeout=5)
