@@ -79,6 +79,9 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
     The runner spawns the next trial's workers while the current trial runs, so the
     interpreter start and imports overlap with useful work.
     """
+    from .parent_watch import watch_parent
+
+    watch_parent(os.path.dirname(spec.stack_path))  # a SIGKILLed runner leaves no worker behind
     for p in reversed(spec.sys_path):
         if p not in sys.path:
             sys.path.insert(0, p)
