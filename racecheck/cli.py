@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -138,13 +137,25 @@ def cmd_run(args: argparse.Namespace) -> int:
                 finished(i, run_scenario(loaded, profile=args.profile, report_dir=args.report_dir,
                                          overrides=overrides))
         else:
+            from .scenario.children import Interrupted, terminate_as_interrupt
+
             def one(item: tuple[int, LoadedScenario]) -> None:
                 i, loaded = item
                 running[i] = loaded.name
-                finished(i, _run_in_child(loaded, args.profile, args.report_dir, overrides))
+                try:
+                    finished(i, _run_in_child(loaded, args.profile, args.report_dir, overrides))
+                except Interrupted:
+                    running.pop(i, None)
 
-            with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            terminate_as_interrupt()  # SIGTERM stops the children and their servers like Ctrl-C
+            pool = ThreadPoolExecutor(max_workers=args.jobs)
+            try:
                 list(pool.map(one, todo))
+            except KeyboardInterrupt:
+                CHILDREN.stop()
+                raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         con.stop()
     final = [o for o in outcomes if o is not None]
@@ -156,6 +167,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
+def _children() -> Any:
+    from .scenario.children import Children
+
+    return Children()
+
+
+CHILDREN = _children()  # the -j N scenario processes, stopped together on SIGINT/SIGTERM
+
+
 def _run_in_child(loaded: Any, profile: str, report_dir: str | None, overrides: dict[str, Any]) -> Any:
     from .scenario.execute import ScenarioOutcome, infra_outcome
 
@@ -164,12 +184,12 @@ def _run_in_child(loaded: Any, profile: str, report_dir: str | None, overrides: 
     with tempfile.TemporaryDirectory(prefix="racecheck-cli-") as tmp:
         job_path, out_path = Path(tmp, "job.json"), Path(tmp, "out.json")
         job_path.write_text(json.dumps(job), encoding="utf-8")
-        proc = subprocess.run([sys.executable, "-m", "racecheck.scenario.child", str(job_path), str(out_path)],
-                              capture_output=True, text=True, check=False)
+        code, stdout, stderr = CHILDREN.run([sys.executable, "-m", "racecheck.scenario.child", str(job_path),
+                                             str(out_path)])
         if out_path.exists():
             return ScenarioOutcome.from_portable(json.loads(out_path.read_text(encoding="utf-8")))
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-    return infra_outcome(loaded, f"the scenario's worker process exited with {proc.returncode}: {tail[0]}")
+    tail = (stderr or stdout).strip().splitlines()[-1:] or ["no output"]
+    return infra_outcome(loaded, f"the scenario's worker process exited with {code}: {tail[0]}")
 
 
 def summary_table(outcomes: Sequence[Any]) -> str:

@@ -24,6 +24,10 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
+    import signal
+
+    # the CLI stops its children with SIGTERM: exit through atexit, closing servers and sessions
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     with open(argv[0], encoding="utf-8") as f:
         job = json.load(f)
     from ..redact import redact_obj
