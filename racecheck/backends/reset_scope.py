@@ -34,16 +34,3 @@ def allowed(kind: str, database: str | int) -> bool:
         return True  # the caller's own allow_reset decides; no list narrows it
     entries = {e.strip() for e in raw.split(",") if e.strip()}
     return f"{kind}:{database}" in entries
-
-
-def check_list() -> str | None:
-    """A one-sentence error if ``RACECHECK_ALLOW_RESET`` is neither a boolean nor a valid list."""
-    raw = _value()
-    if raw.lower() in _TRUE or raw.lower() in _FALSE:
-        return None
-    for entry in (e.strip() for e in raw.split(",") if e.strip()):
-        kind, _, db = entry.partition(":")
-        if kind not in ("redis", "postgres") or not db or (kind == "redis" and not db.isdigit()):
-            return (f"{ENV}={raw!r}: entry {entry!r} is not 'redis:<db index>' or "
-                    "'postgres:<database>'; use 1 to allow the URLs' own databases")
-    return None
