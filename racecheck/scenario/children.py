@@ -14,6 +14,8 @@ import threading
 import time
 from collections.abc import Sequence
 
+from ..errors import RacecheckError
+
 
 def _die_with_parent() -> None:
     """In the child: SIGTERM when the thread that started it (blocked on it) dies with the CLI."""
@@ -23,7 +25,7 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
-class Interrupted(Exception):
+class Interrupted(RacecheckError):
     """The run is stopping: no new scenario process starts."""
 
 
