@@ -6,7 +6,7 @@ The public API lives here; everything else is internal.
 from __future__ import annotations
 
 from . import faults, invariants
-from ._runtime import RECOVER_WORKER, current_worker, effect, log, point, section
+from ._runtime import RECOVER_WORKER, apoint, current_worker, effect, log, point, section
 from .errors import (
     ConfigError,
     DidNotReproduce,
@@ -63,6 +63,7 @@ __all__ = [
     "Violation",
     "WorkerCrashed",
     "__version__",
+    "apoint",
     "at_least_once",
     "at_most_once",
     "backend_down",

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 RECOVER_WORKER = -1  # worker id given to events of the recovery step
 
 _worker: contextvars.ContextVar[int | None] = contextvars.ContextVar("racecheck_worker", default=None)
+# Set while an async point fires its faults: a delay there is collected and awaited, not slept.
+_deferred_sleep: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+    "racecheck_deferred_sleep", default=None)
 _ACTIVE: Runtime | None = None
 _real_time = time.time
 
@@ -85,6 +88,7 @@ class Runtime:
         self._resources: dict[int | None, list[Callable[[], None]]] = {}
         self._lock = threading.Lock()
         self.crashed: set[int] = set()
+        self.on_park: Callable[[int], None] | None = None  # asyncio: told when a crashed task parks
 
     # -- recording -------------------------------------------------------------------
     def record(self, kind: str, name: str = "", key: Any = None, **payload: Any) -> None:
@@ -114,17 +118,74 @@ class Runtime:
         if worker is not None and self.gate is not None and worker >= 0:
             self.gate.arrive(worker, label)
 
-    async def at_point_async(
-        self, label: str, kind: str = h.POINT, record: bool = True, **payload: Any
-    ) -> None:
-        """``at_point`` for code running in an event loop (awaited by async drivers)."""
-        self.at_point(label, kind, record, **payload)
-
     def after_point(self, label: str) -> None:
         """A statement or call matched by ``label`` completed: fire after-faults (ambiguous writes)."""
         worker = current_worker()
         if worker is not None and self.injector is not None:
             self.injector.fire(self, worker, label, "after")
+
+    async def at_point_async(
+        self, label: str, kind: str = h.POINT, record: bool = True, **payload: Any
+    ) -> None:
+        """``at_point`` for a coroutine: under a controlled asyncio trial the task awaits its turn
+        (other tasks run meanwhile), and a delay fault is awaited instead of blocking the loop."""
+        worker = current_worker()
+        if worker is None:
+            return
+        gate = self.gate
+        if gate is not None and worker >= 0:
+            arrive_async = getattr(gate, "arrive_async", None)
+            if arrive_async is not None:
+                await arrive_async(worker, label)
+            else:
+                gate.arrive(worker, label)  # a thread gate: this coroutine runs on the worker's own thread
+        if record:
+            self.record(kind, label, **payload)
+        if self.injector is not None:
+            await self._fire_async(worker, label, "before")
+
+    async def after_point_async(self, label: str) -> None:
+        """``after_point`` for a coroutine."""
+        worker = current_worker()
+        if worker is not None and self.injector is not None:
+            await self._fire_async(worker, label, "after")
+
+    async def _fire_async(self, worker: int, label: str, phase: str) -> None:
+        import asyncio
+
+        assert self.injector is not None
+        delays: list[float] = []
+        token = _deferred_sleep.set(delays)
+        crashed = False
+        try:
+            self.injector.fire(self, worker, label, phase)
+        except WorkerCrashed:
+            crashed = True
+            raise
+        finally:
+            _deferred_sleep.reset(token)
+            if delays:  # a delay fired before whatever else happened: hold only this task
+                await asyncio.sleep(sum(delays))
+            if crashed:
+                await self._park(worker)
+
+    async def _park(self, worker: int) -> None:
+        """A crashed task stops here (its finally blocks do not run) until the trial cancels it."""
+        import asyncio
+
+        if self.mode != "asyncio":
+            return
+        if self.on_park is not None:
+            self.on_park(worker)
+        await asyncio.get_running_loop().create_future()
+
+    def fault_sleep(self, seconds: float) -> None:
+        """A delay/pause fault: sleep, or leave it to the async point that fired it."""
+        delays = _deferred_sleep.get()
+        if delays is None:
+            time.sleep(seconds)
+        else:
+            delays.append(seconds)
 
     # -- crashes ---------------------------------------------------------------------
     def register_resource(self, close: Callable[[], None]) -> None:
@@ -159,6 +220,8 @@ class Runtime:
             # finally blocks neither record nor pass points in a later trial.
             self.trial_over.wait()
             _worker.set(None)
+        elif self.mode == "asyncio":
+            _worker.set(None)  # the task unwinds (or parks, at an async point) as nobody
         raise WorkerCrashed(f"worker {worker} crashed at {label}")
 
     # -- clock -------------------------------------------------------------------------
@@ -194,11 +257,23 @@ def patch_clock() -> Callable[[], None]:
 
 
 def point(name: str, **info: Any) -> None:
-    """A named place where the scheduler may switch workers and a fault may fire; a no-op outside a run."""
+    """A named place where the scheduler may switch workers and a fault may fire; a no-op outside a run.
+
+    Inside an asyncio task it records the point and fires its faults but cannot yield the
+    turn (a delay there blocks the loop); use ``await racecheck.apoint(name)`` in coroutines."""
     rt = _ACTIVE
     if rt is None:
         return
     rt.at_point(name, h.POINT, **info)
+
+
+async def apoint(name: str, **info: Any) -> None:
+    """``point()`` for coroutines: ``await racecheck.apoint(name)``. Under a controlled asyncio
+    trial the task waits here for its turn; a no-op outside a run."""
+    rt = _ACTIVE
+    if rt is None:
+        return
+    await rt.at_point_async(name, h.POINT, **info)
 
 
 def effect(name: str, key: Any = None, **payload: Any) -> None:

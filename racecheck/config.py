@@ -67,10 +67,6 @@ class RunConfig:
                 "mode 'processes' needs the target as an importable 'module:function' string, "
                 f"got {self.target!r}; move it to a module and pass its path"
             )
-        if self.mode == "asyncio" and self.strategy not in ("stress",):
-            raise ConfigError(
-                f"strategy {self.strategy!r} controls threads and processes; use mode 'threads' or strategy 'stress' with asyncio"
-            )
         if self.mode != "processes" and any(f.action == "freeze" for f in self.faults):
             from .process_freeze import NEEDS_PROCESSES
 

@@ -14,7 +14,6 @@ import importlib
 import os
 import random
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -316,7 +315,7 @@ class FaultInjector:
             msg = fault.params.get("message") or f"racecheck injected {cls.__name__} at {label}"
             raise cls(msg)
         elif action in ("delay", "pause"):
-            time.sleep(float(fault.params.get("seconds", 0.0)))
+            rt.fault_sleep(float(fault.params.get("seconds", 0.0)))
         elif action == "clock":
             rt.shift_clock(worker, float(fault.params.get("shift", 0.0)))
         elif action == "scrub_env":

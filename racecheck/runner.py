@@ -7,7 +7,6 @@ reported with its stack and ends the run instead of hanging CI.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import threading
@@ -36,6 +35,7 @@ from .hangs import (
 from .invariants import NoExceptions
 from .result import RunResult, TrialRecord
 from .scheduling import Controller, Replay, Schedule, Strategy, make_strategy
+from .scheduling.async_controller import AsyncController
 from .scheduling.noise import NoiseGate
 from .search_hooks import install_search
 from .spy import install_spies, load_callable
@@ -162,10 +162,14 @@ class Runner:
         if cfg.setup is not None and (err := bounded(cfg.setup, cfg.timeout, "setup()")):
             now = time.monotonic_ns()
             return TrialRecord(index, h.History(), now, now, errors=[f"trial {index + 1}: {err}"])
-        controller = None
+        controller: Controller | AsyncController | None = None
         if strategy is not None:
             strategy.begin_trial(index, cfg.n)
-            controller = Controller(strategy, cfg.n, quantum=cfg.quantum, fairness=cfg.fairness)
+            if cfg.mode == "asyncio":
+                controller = AsyncController(strategy, cfg.n, fairness=cfg.fairness,
+                                             force_after=cfg.quantum or 0.02)
+            else:
+                controller = Controller(strategy, cfg.n, quantum=cfg.quantum, fairness=cfg.fairness)
         injector = FaultInjector(cfg.faults, self.seed, index)
         if self.fault_decider is not None:
             injector.decide = self.fault_decider
@@ -176,14 +180,17 @@ class Runner:
         self.trial_injector = injector
         try:
             if cfg.mode == "threads":
+                assert not isinstance(controller, AsyncController)
                 gate = controller if controller is not None else (
                     NoiseGate(self.seed, index, cfg.noise) if cfg.noise > 0 else None)
                 events, hung, stacks, rt = self._thread_trial(index, gate, injector)
             elif cfg.mode == "asyncio":
-                events, hung, stacks, rt = self._asyncio_trial(index, injector)
+                assert not isinstance(controller, Controller)
+                events, hung, stacks, rt = self._asyncio_trial(index, injector, controller)
             else:
                 from .process_trial import run_process_trial
 
+                assert not isinstance(controller, AsyncController)
                 more = index + 1 < self.first_trial + cfg.trials and not (strategy is not None and strategy.exhausted())
                 events, hung, stacks, rt = run_process_trial(self, index, controller, injector, more)
         finally:
@@ -323,68 +330,11 @@ class Runner:
             os.environ.update(saved_env)
         return sink.events(), hung, stacks, rt
 
-    def _asyncio_trial(self, index: int, injector: FaultInjector
+    def _asyncio_trial(self, index: int, injector: FaultInjector, controller: AsyncController | None = None
                        ) -> tuple[list[h.Event], list[int], dict[str, str], _runtime.Runtime]:
-        cfg = self.cfg
-        fn = self.callable_target
-        sink = h.Sink()
-        rt = _runtime.Runtime(mode="asyncio", sink=sink, injector=injector, gate=None,
-                              parent_call=self.parent_call)
-        hung: list[int] = []
-        stacks: dict[str, str] = {}
+        from .async_trial import run_asyncio_trial
 
-        async def body(i: int, barrier: asyncio.Barrier) -> None:
-            _runtime.set_worker(i)
-            await barrier.wait()
-            record_env_faults(rt, applied)
-            rt.record(h.START)
-            try:
-                res = await fn(*self.trigger_args(i), **cfg.kwargs)
-                rt.record(h.END, result=h.short_repr(res))
-            except WorkerCrashed:
-                return
-            except BaseException as exc:  # noqa: BLE001
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                rt.record(h.ERROR, **h.error_payload(exc))
-
-        async def main() -> None:
-            barrier = asyncio.Barrier(cfg.n)
-            tasks = [asyncio.create_task(body(i, barrier), name=f"racecheck-w{i}") for i in range(cfg.n)]
-            _, pending = await asyncio.wait(tasks, timeout=cfg.timeout)
-            for i, t in enumerate(tasks):
-                if t in pending:
-                    hung.append(i)
-                    stacks[f"w{i}"] = "".join(
-                        "".join(traceback.format_stack(f, limit=1)) for f in t.get_stack(limit=30))
-                    t.cancel()
-
-        saved_env = dict(os.environ)
-        applied: list[tuple[str, Any]] = []  # the environment is the process's: every worker sees these
-        for when in ("start", "after_import", "before_trigger"):
-            for f in injector.env_faults(when, None):
-                apply_env(f)
-                applied.append((when, f))
-        _runtime.install(rt)
-        loop_thread = threading.Thread(target=asyncio.run, args=(main(),), name="racecheck-loop", daemon=True)
-        try:
-            # A trigger that blocks the event loop (time.sleep, a sync driver) stops asyncio.wait's
-            # own timeout from firing: this thread's join is the watchdog that notices.
-            loop_thread.start()
-            loop_thread.join(cfg.timeout + 2 * GRACE)
-            if loop_thread.is_alive():
-                ended = {e.worker for e in sink.events() if e.kind in (h.END, h.ERROR)}
-                hung[:] = [i for i in range(cfg.n) if i not in ended]
-                fr = sys._current_frames().get(loop_thread.ident or -1)
-                if fr is not None:
-                    stacks["event loop"] = "".join(traceback.format_stack(fr))
-                self.trial_notes.append(f"the event loop was blocked for over {cfg.timeout}s (a trigger "
-                                        "called blocking code without await); its thread keeps running")
-        finally:
-            _runtime.install(None)
-            os.environ.clear()
-            os.environ.update(saved_env)
-        return sink.events(), hung, stacks, rt
+        return run_asyncio_trial(self, injector, controller)
 
     @property
     def callable_target(self) -> Callable[..., Any]:

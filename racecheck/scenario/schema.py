@@ -455,13 +455,6 @@ class Scenario(_Strict):
     def _paths(cls, v: str | None, info: Any) -> str | None:
         return None if v is None else _import_path(v, info.field_name)
 
-    @field_validator("strategy")
-    @classmethod
-    def _strategy(cls, v: str, info: Any) -> str:
-        if info.data.get("mode") == "asyncio" and v != "stress":
-            raise ValueError(f"strategy {v!r} controls threads and processes; asyncio runs only with 'stress'")
-        return v
-
     @field_validator("expect_invariant")
     @classmethod
     def _expect_inv(cls, v: str | None, info: Any) -> str | None:

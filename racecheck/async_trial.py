@@ -1,0 +1,119 @@
+"""One asyncio trial: N trigger tasks on one fresh event loop, free or under the asyncio gate.
+
+Under a controlled strategy every task first arrives at the ``start`` point of the
+:class:`~racecheck.scheduling.async_controller.AsyncController`, which then lets one task
+move between points at a time. A task that crashed at an async point is parked (its
+``finally`` blocks do not run, as in a killed process) until the trial is over; it is then
+cancelled and unwinds as nobody, so nothing it does lands in the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from . import _runtime
+from . import history as h
+from .env_watch import record_env_faults
+from .errors import WorkerCrashed
+from .faults import FaultInjector, apply_env
+from .hangs import GRACE
+from .scheduling.async_controller import task_frames
+
+if TYPE_CHECKING:
+    from .runner import Runner
+    from .scheduling.async_controller import AsyncController
+
+
+def run_asyncio_trial(runner: Runner, injector: FaultInjector, controller: AsyncController | None
+                      ) -> tuple[list[h.Event], list[int], dict[str, str], _runtime.Runtime]:
+    cfg = runner.cfg
+    fn = runner.callable_target
+    sink = h.Sink()
+    rt = _runtime.Runtime(mode="asyncio", sink=sink, injector=injector, gate=controller,
+                          parent_call=runner.parent_call)
+    hung: list[int] = []
+    stacks: dict[str, str] = {}
+
+    async def body(i: int, barrier: asyncio.Barrier, settled: asyncio.Event) -> None:
+        _runtime.set_worker(i)
+        try:
+            await barrier.wait()
+            record_env_faults(rt, applied)
+            if controller is not None:
+                await controller.arrive_async(i, "start")
+            rt.record(h.START)
+            try:
+                res = await fn(*runner.trigger_args(i), **cfg.kwargs)
+                rt.record(h.END, result=h.short_repr(res))
+            except WorkerCrashed:
+                return
+            except BaseException as exc:  # noqa: BLE001 - every trigger failure is history
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                if i not in rt.crashed:
+                    rt.record(h.ERROR, **h.error_payload(exc))
+        finally:
+            if controller is not None:
+                controller.finish(i)
+            settled.set()
+
+    async def main() -> None:
+        barrier = asyncio.Barrier(cfg.n)
+        settled = [asyncio.Event() for _ in range(cfg.n)]
+        rt.on_park = lambda w: settled[w].set()
+        tasks = [asyncio.create_task(body(i, barrier, settled[i]), name=f"racecheck-w{i}")
+                 for i in range(cfg.n)]
+
+        async def all_settled() -> None:
+            for ev in settled:
+                await ev.wait()
+
+        try:
+            await asyncio.wait_for(all_settled(), timeout=cfg.timeout)
+        except TimeoutError:
+            for i, t in enumerate(tasks):
+                if not t.done() and i not in rt.crashed:
+                    hung.append(i)
+                    stacks[f"w{i}"] = "".join(
+                        "".join(traceback.format_stack(f, limit=1)) for f in task_frames(t)[:30])
+        if controller is not None:
+            controller.close()
+        for t in tasks:
+            if not t.done():
+                t.cancel()  # hung, or parked by a crash: unwinds as nobody
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    saved_env = dict(os.environ)
+    applied: list[tuple[str, Any]] = []  # the environment is the process's: every worker sees these
+    for when in ("start", "after_import", "before_trigger"):
+        for f in injector.env_faults(when, None):
+            apply_env(f)
+            applied.append((when, f))
+    _runtime.install(rt)
+    loop_thread = threading.Thread(target=asyncio.run, args=(main(),), name="racecheck-loop", daemon=True)
+    try:
+        # A trigger that blocks the event loop (time.sleep, a sync driver) stops the loop's own
+        # timeout from firing: this thread's join is the watchdog that notices.
+        loop_thread.start()
+        loop_thread.join(cfg.timeout + 2 * GRACE)
+        if loop_thread.is_alive():
+            ended = {e.worker for e in sink.events() if e.kind in (h.END, h.ERROR)}
+            hung[:] = [i for i in range(cfg.n) if i not in ended]
+            fr = sys._current_frames().get(loop_thread.ident or -1)
+            if fr is not None:
+                stacks["event loop"] = "".join(traceback.format_stack(fr))
+            runner.trial_notes.append(f"the event loop was blocked for over {cfg.timeout}s (a trigger "
+                                      "called blocking code without await); its thread keeps running")
+    finally:
+        _runtime.install(None)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return sink.events(), hung, stacks, rt
+
+
+__all__ = ["run_asyncio_trial"]
