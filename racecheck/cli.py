@@ -28,6 +28,31 @@ when several apply, the highest-priority one wins: 2, then 3, then 1.
 """
 
 
+VALIDATE_EXIT_CODES = """\
+exit codes:
+  0  every scenario file is valid (loads, its target imports, its options check)
+  2  at least one scenario file does not validate (each error is printed with its place)
+"""
+
+BACKENDS_EXIT_CODES = """\
+exit codes:
+  0  every kind (PostgreSQL, Redis) has a provider that would be used
+  2  a RACECHECK_* setting points at nothing usable (printed with the fix)
+  3  a kind has no provider at all (the fixes are listed above the => line)
+"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("racecheck")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
 def _exit_code(codes: Sequence[int]) -> int:
     for c in (2, 3, 1):
         if c in codes:
@@ -298,7 +323,9 @@ def cmd_backends(args: argparse.Namespace) -> int:
     from .drivers import describe_drivers
 
     print(describe_drivers())
-    return 0
+    from .cli_backends import backends_exit_code
+
+    return backends_exit_code()
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -319,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 epilog=EXIT_CODES, formatter_class=fmt)
     p.add_argument("--providers", help="backend providers to try, in order (sets RACECHECK_PROVIDERS), "
                                        "e.g. 'local,embedded'")
+    p.add_argument("--version", action="version", version=f"racecheck {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     r = sub.add_parser("run", help="run scenario files or folders (*.race.yaml)", epilog=EXIT_CODES,
@@ -346,12 +374,13 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--providers", help=argparse.SUPPRESS, default=None, dest="sub_providers")
     rp.set_defaults(func=cmd_replay)
 
-    v = sub.add_parser("validate", help="check scenario files without running them", epilog=EXIT_CODES,
-                       formatter_class=fmt)
+    v = sub.add_parser("validate", help="check scenario files without running them",
+                       epilog=VALIDATE_EXIT_CODES, formatter_class=fmt)
     v.add_argument("paths", nargs="+", metavar="PATH")
     v.set_defaults(func=cmd_validate)
 
-    b = sub.add_parser("backends", help="show which backend providers are available")
+    b = sub.add_parser("backends", help="show which backend providers are available",
+                       epilog=BACKENDS_EXIT_CODES, formatter_class=fmt)
     b.add_argument("--providers", help=argparse.SUPPRESS, default=None, dest="sub_providers")
     b.set_defaults(func=cmd_backends)
 
