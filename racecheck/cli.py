@@ -212,6 +212,10 @@ def summary_table(outcomes: Sequence[Any]) -> str:
     n_infra = sum(o.exit_code == 3 for o in outcomes)
     lines.append(f"{len(outcomes)} scenario(s): {n_ok} as expected, {n_bad} unexpected, "
                  f"{n_input} bad input, {n_infra} infrastructure")
+    from .backends.info import backends_text, merge_infos
+
+    lines.append("backends: " + (backends_text(merge_infos([getattr(o, "backends", None) for o in outcomes]))
+                                 or "none"))
     return "\n".join(lines)
 
 

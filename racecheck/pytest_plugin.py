@@ -48,15 +48,28 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Name the backends the session actually used (which provider, emulated or real)."""
-    try:
-        from .backends.pytest_fixtures import backend_summary_lines
-    except ImportError:
-        return
-    lines = backend_summary_lines()
+    from .pytest_backends import session_lines
+
+    lines = session_lines(terminalreporter.config)
     if lines:
         terminalreporter.write_sep("-", "racecheck backends")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from .pytest_backends import junit_properties, send_to_controller
+
+    send_to_controller(session)
+    junit_properties(session.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    from .pytest_backends import receive_from_worker
+
+    receive_from_worker(node.config, node)
 
 
 def _setting(config: pytest.Config, name: str) -> Any:

@@ -220,6 +220,9 @@ def _provide(kind: str, starter: Callable[[str, str | None, bool], Any], *, url:
             reports.append(ProviderReport(name, kind, True, f"{version}: {server.detail}",
                                           emulated=bool(getattr(server, "emulated", False)),
                                           available=True))
+            from .info import note_provided
+
+            note_provided(kind, server)
             return server
         raise NoBackendError(_no_backend_message(kind, reports), reports)
     finally:

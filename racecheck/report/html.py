@@ -16,6 +16,7 @@ import os
 import re
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from ..result import RunResult, TrialRecord
 from ..timeline import lane_name
@@ -35,9 +36,15 @@ def _pick_trial(result: RunResult, trial: TrialRecord | None) -> TrialRecord | N
     return result.first_failure or (result.trials[-1] if result.trials else None)
 
 
-def render_html(result: RunResult, trial: TrialRecord | None = None) -> str:
-    """The HTML page for ``trial`` (default: the first failing trial, else the last one run)."""
+def render_html(result: RunResult, trial: TrialRecord | None = None,
+                backends: dict[str, Any] | None = None) -> str:
+    """The HTML page for ``trial`` (default: the first failing trial, else the last one run).
+
+    ``backends`` (kind -> provider/version) names the servers the run used; by default the ones
+    provided in this process.
+    """
     from .. import __version__
+    from ..backends.info import in_use
 
     t = _pick_trial(result, trial)
     title = f"racecheck: {result.name}" + (f" trial {t.index + 1}" if t is not None else "")
@@ -48,7 +55,7 @@ def render_html(result: RunResult, trial: TrialRecord | None = None) -> str:
         f"<title>{_e(title)}</title>",
         f"<style>{CSS}</style></head>",
         '<body data-rendered="0">',
-        _summary(result, t),
+        _summary(result, t, in_use() if backends is None else backends),
         _violations(t),
         _replay(result, t),
     ]
@@ -69,7 +76,8 @@ def default_filename(result: RunResult, trial: TrialRecord | None) -> str:
     return f"racecheck-{slug}" + (f"-trial{trial.index + 1}" if trial is not None else "") + ".html"
 
 
-def write_html(result: RunResult, trial: TrialRecord | None, path_or_dir: str | os.PathLike[str]) -> str:
+def write_html(result: RunResult, trial: TrialRecord | None, path_or_dir: str | os.PathLike[str],
+               backends: dict[str, Any] | None = None) -> str:
     """Write the page for ``trial`` to a ``.html`` path, or into a directory under a default name; return the path."""
     t = _pick_trial(result, trial)
     p = Path(path_or_dir)
@@ -77,7 +85,7 @@ def write_html(result: RunResult, trial: TrialRecord | None, path_or_dir: str | 
         p = p / default_filename(result, t)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(render_html(result, t), encoding="utf-8")
+    tmp.write_text(render_html(result, t, backends), encoding="utf-8")
     os.replace(tmp, p)
     return str(p)
 
@@ -95,7 +103,9 @@ def report_paths_line(path: str | os.PathLike[str]) -> str:
 # -- sections of the page ------------------------------------------------------------------
 
 
-def _summary(result: RunResult, t: TrialRecord | None) -> str:
+def _summary(result: RunResult, t: TrialRecord | None, backends: dict[str, Any]) -> str:
+    from ..backends.info import backends_text
+
     failed = t is not None and bool(t.violations)
     badge = '<span class="badge fail">VIOLATION</span>' if failed else '<span class="badge pass">no violation</span>'
     items: list[tuple[str, object]] = []
@@ -108,7 +118,9 @@ def _summary(result: RunResult, t: TrialRecord | None) -> str:
             items.append(("hung", "yes"))
     if result.aborted:
         items.append(("run aborted", result.aborted))
-    dl = "".join(f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>" for k, v in items)
+    items.append(("backends", backends_text(backends) or "none provided by racecheck"))
+    dl = "".join(f'<div{" id=backends" if k == "backends" else ""}><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>'
+                 for k, v in items)
     return (f'<header id="summary"><h1>racecheck: {_e(result.name)}{badge}</h1>'
             f"<dl>{dl}</dl></header>")
 
