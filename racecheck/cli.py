@@ -93,7 +93,7 @@ class Console:
             self.err.flush()
             self._shown = True
 
-    def start(self, status: Callable[[], str]) -> None:
+    def start(self, status: Callable[[], str], counts: Callable[[], tuple[int, int]] | None = None) -> None:
         self.status = status
         if not self.progress:
             return
@@ -117,6 +117,7 @@ class Console:
 
 # -- run -------------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
+    from .cli_output import make_console
     from .scenario.execute import ScenarioOutcome, error_outcome
     from .scenario.loader import LoadedScenario, ScenarioError, load_paths
 
@@ -125,7 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     overrides = {k: v for k, v in (("trials", args.trials), ("seed", args.seed)) if v is not None}
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
-    con = Console(sys.stdout, sys.stderr, progress)
+    con = make_console(sys.stdout, sys.stderr, progress, lambda: Console(sys.stdout, sys.stderr, progress))
     results = load_paths(args.paths)
     outcomes: list[ScenarioOutcome | None] = [None] * len(results)
     todo: list[tuple[int, LoadedScenario]] = []
@@ -138,22 +139,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     running: dict[int, str] = {}
     t0 = time.monotonic()
     done = [len(results) - len(todo)]
+    stopping = threading.Event()  # set on Ctrl-C: outcomes that arrive later are not counted
+    lock = threading.Lock()
 
     def status() -> str:
         names = ", ".join(list(running.values())[:3]) + (" ..." if len(running) > 3 else "")
         return f"[{done[0]}/{len(results)}] {time.monotonic() - t0:.0f}s running: {names}"
 
     def finished(i: int, o: ScenarioOutcome) -> None:
-        outcomes[i] = o
-        running.pop(i, None)
-        done[0] += 1
+        with lock:
+            if stopping.is_set():
+                return
+            outcomes[i] = o
+            running.pop(i, None)
+            done[0] += 1
         con.print(o.line_text())
         if o.status == "unexpected-violation" and o.report:
             con.print("\n".join("    " + line for line in o.report.splitlines()) + "\n")
         if o.html:
             con.print(f"       HTML timeline: {os.path.abspath(o.html)}")
 
-    con.start(status)
+    children = _Children()
+    interrupted = False
+    con.start(status, lambda: (done[0], len(results)))
     try:
         if args.jobs == 1 or len(todo) <= 1:
             from .scenario.execute import run_scenario
@@ -165,35 +173,104 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             def one(item: tuple[int, LoadedScenario]) -> None:
                 i, loaded = item
+                if stopping.is_set():
+                    return
                 running[i] = loaded.name
-                finished(i, _run_in_child(loaded, args.profile, args.report_dir, overrides))
+                finished(i, _run_in_child(loaded, args.profile, args.report_dir, overrides, children))
 
-            with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-                list(pool.map(one, todo))
+            pool = ThreadPoolExecutor(max_workers=args.jobs)
+            try:
+                for fut in [pool.submit(one, item) for item in todo]:
+                    fut.result()
+            except BaseException:
+                stopping.set()
+                children.interrupt()
+                raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+    except KeyboardInterrupt:
+        stopping.set()
+        interrupted = True
+        children.interrupt()
     finally:
         con.stop()
     final = [o for o in outcomes if o is not None]
-    con.print()
-    con.print(summary_table(final))
+    _print_summary(con, final, time.monotonic() - t0)
+    if interrupted:
+        con.print(f"interrupted: {len(final)} of {len(results)} scenario(s) finished; the others were not run "
+                  "or cut short and are not in the summary or the reports")
     _write_reports(args, final)
-    code = _exit_code([o.exit_code for o in final])
+    code = 130 if interrupted else _exit_code([o.exit_code for o in final])
     con.print(f"exit {code}")
     return code
 
 
-def _run_in_child(loaded: Any, profile: str, report_dir: str | None, overrides: dict[str, Any]) -> Any:
+def _print_summary(con: Any, final: Sequence[Any], elapsed: float) -> None:
+    from .cli_output import is_rich, rich_summary, stdout_is_rich, summary_footer
+
+    plain = summary_table(final) + f"\ntotal time {elapsed:.1f}s"
+    con.print()
+    if is_rich(con) and stdout_is_rich():
+        con.print_renderable(rich_summary(final, summary_footer(plain)))
+    else:
+        con.print(plain)
+
+
+class _Children:
+    """The scenario worker processes of ``-j``: on Ctrl-C each gets SIGINT, then SIGKILL after 10 s."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.procs: set[subprocess.Popen[str]] = set()
+        self.stopped = False
+
+    def start(self, argv: list[str]) -> subprocess.Popen[str] | None:
+        with self.lock:
+            if self.stopped:
+                return None
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.procs.add(proc)
+            return proc
+
+    def forget(self, proc: subprocess.Popen[str]) -> None:
+        with self.lock:
+            self.procs.discard(proc)
+
+    def interrupt(self) -> None:
+        import signal
+
+        with self.lock:
+            self.stopped = True
+            procs = list(self.procs)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)  # lets the child stop its servers and drop its databases
+        deadline = time.monotonic() + 10
+        for proc in procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _run_in_child(loaded: Any, profile: str, report_dir: str | None, overrides: dict[str, Any],
+                  children: _Children | None = None) -> Any:
     from .scenario.execute import ScenarioOutcome, infra_outcome
 
     job = {"file": str(loaded.file), "index": loaded.index, "profile": profile,
            "report_dir": report_dir, "overrides": overrides}
+    children = children or _Children()
     with tempfile.TemporaryDirectory(prefix="racecheck-cli-") as tmp:
         job_path, out_path = Path(tmp, "job.json"), Path(tmp, "out.json")
         job_path.write_text(json.dumps(job), encoding="utf-8")
-        proc = subprocess.run([sys.executable, "-m", "racecheck.scenario.child", str(job_path), str(out_path)],
-                              capture_output=True, text=True, check=False)
-        if out_path.exists():
+        proc = children.start([sys.executable, "-m", "racecheck.scenario.child", str(job_path), str(out_path)])
+        if proc is None:
+            return infra_outcome(loaded, "not run: the run was interrupted")
+        stdout, stderr = proc.communicate()
+        children.forget(proc)
+        if out_path.exists() and proc.returncode == 0:
             return ScenarioOutcome.from_portable(json.loads(out_path.read_text(encoding="utf-8")))
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+    tail = (stderr or stdout).strip().splitlines()[-1:] or ["no output"]
     return infra_outcome(loaded, f"the scenario's worker process exited with {proc.returncode}: {tail[0]}")
 
 
