@@ -199,7 +199,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     for result in r.results:
         if not result.ok:
-            report.sections.append(("racecheck", result.report()))
+            text = result.report()
+            if text.splitlines()[0] not in report.longreprtext:  # assert_ok() already printed it
+                report.sections.append(("racecheck", text))
             break
 
 
