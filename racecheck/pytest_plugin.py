@@ -19,13 +19,16 @@ OPTIONS: dict[str, tuple[str, type, Any, str]] = {
     "timeout": ("racecheck_timeout", float, None, "seconds a trial may take before it is reported as a hang"),
     "replay": ("racecheck_replay", str, None, "replay this schedule string ('rc1:...') in the selected test"),
     "replays": ("racecheck_replays", int, 10, "how many times --racecheck-replay runs the schedule"),
+    "example_db": ("racecheck_example_db", str, None,
+                   "folder of saved failing schedules replayed first (default .racecheck under the "
+                   "rootdir; 'off' disables it)"),
 }
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("racecheck", "racecheck: concurrency testing")
     for name, (ini, typ, default, help_) in OPTIONS.items():
-        group.addoption(f"--racecheck-{name}", dest=ini, type=typ, default=None, help=help_)
+        group.addoption(f"--racecheck-{name.replace('_', '-')}", dest=ini, type=typ, default=None, help=help_)
         parser.addini(ini, help=help_, default=None if default is None else str(default))
     try:
         from .backends.pytest_fixtures import add_backend_options
@@ -173,7 +176,11 @@ class Race:
             assert rep.result is not None
             self.results.append(rep.result)
             return rep.result
-        result = run(target, **opts)
+        from .example_db import from_setting, run_examples_first
+
+        db = from_setting(_setting(self.request.config, "example_db"), self.request.config.rootpath)
+        key = f"{self.request.node.nodeid}#{len(self.results)}"
+        result = run_examples_first(db, key, target, opts, run, replay)
         self.results.append(result)
         return result
 
