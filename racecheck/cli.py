@@ -128,6 +128,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     con = make_console(sys.stdout, sys.stderr, progress, lambda: Console(sys.stdout, sys.stderr, progress))
     results = load_paths(args.paths)
+    if args.shard:
+        from .shard import in_shard, parse_shard
+
+        try:
+            shard = parse_shard(args.shard)
+        except ValueError as exc:
+            print(f"racecheck: {exc}", file=sys.stderr)
+            return 2
+        results = [r for r in results if in_shard(r.file, getattr(r, "name", None), args.paths, shard)]
     outcomes: list[ScenarioOutcome | None] = [None] * len(results)
     todo: list[tuple[int, LoadedScenario]] = []
     for i, r in enumerate(results):
@@ -318,6 +327,43 @@ def _write_reports(args: argparse.Namespace, outcomes: Sequence[Any]) -> None:
         print(f"wrote {opt}", file=sys.stderr)
 
 
+# -- merge -----------------------------------------------------------------------------------------
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .shard import load_json_reports, merge_junit, outcome_exit
+
+    jsons = [p for p in args.reports if p.endswith(".json")]
+    xmls = [p for p in args.reports if p.endswith(".xml")]
+    other = [p for p in args.reports if p not in jsons and p not in xmls]
+    if other:
+        print(f"racecheck: merge takes *.json and *.xml reports, not {', '.join(other)}", file=sys.stderr)
+        return 2
+    try:
+        scenarios = load_json_reports(jsons)
+        if args.junit and xmls:
+            merge_junit(xmls, args.junit)
+            print(f"wrote {args.junit}", file=sys.stderr)
+    except ValueError as exc:
+        print(f"racecheck: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        from .report import write_json
+
+        write_json(scenarios, args.json)
+        print(f"wrote {args.json}", file=sys.stderr)
+    if args.junit and not xmls and jsons:
+        from .report import write_junit
+
+        write_junit(scenarios, args.junit)
+        print(f"wrote {args.junit}", file=sys.stderr)
+    codes = [outcome_exit(s) for s in scenarios]
+    n_ok = codes.count(0)
+    print(f"{len(scenarios)} scenario(s) from {len(jsons)} report(s): {n_ok} as expected, "
+          f"{len(scenarios) - n_ok} not")
+    code = _exit_code(codes) if 4 not in codes or any(c in codes for c in (1, 2, 3)) else 4
+    print(f"exit {code}")
+    return code
+
+
 # -- replay ----------------------------------------------------------------------------------------
 def cmd_replay(args: argparse.Namespace) -> int:
     from .errors import ConfigError, DidNotReproduce, InfrastructureError
@@ -443,8 +489,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--report-dir", metavar="DIR", help="write an HTML timeline per failing trial here")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress line on stderr (default: when stderr is a terminal)")
+    r.add_argument("--shard", metavar="K/N", help="run only shard K of N (a stable split by each scenario's "
+                                                 "path under PATH and its name; see docs/scale-out.md)")
     r.add_argument("--providers", help=argparse.SUPPRESS, default=None, dest="sub_providers")
     r.set_defaults(func=cmd_run)
+
+    mg = sub.add_parser("merge", help="merge the JSON (and JUnit) reports of shards into one",
+                        epilog=EXIT_CODES, formatter_class=fmt)
+    mg.add_argument("reports", nargs="+", metavar="REPORT", help="the shards' --json files (*.json) "
+                                                                "and/or --junit files (*.xml)")
+    mg.add_argument("--json", metavar="PATH", help="write the merged JSON report here")
+    mg.add_argument("--junit", metavar="PATH", help="write the merged JUnit XML here")
+    mg.set_defaults(func=cmd_merge)
 
     rp = sub.add_parser("replay", help="replay a recorded schedule of a scenario K times", epilog=EXIT_CODES,
                         formatter_class=fmt)

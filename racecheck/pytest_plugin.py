@@ -113,13 +113,21 @@ class Race:
         self.marker_defaults: dict[str, Any] = dict(marker.kwargs) if marker else {}
 
     def spy(self, target: str, key: Any = None, name: str | None = None, section: bool = False) -> Race:
-        """Spy on ``"pkg.mod:func"`` in every run of this test; each call becomes an effect."""
+        """Spy on ``"pkg.mod:func"`` in every run of this test; each call becomes an effect.
+
+        Args:
+            target: ``"package.module:function"``.
+            key: argument name(s) identifying one effect (``"session_id,sha"``) or a callable.
+            name: the effect's name in invariants (default: the function's name).
+            section: each call is also a critical section of that name (``mutual_exclusion``).
+        """
         from .spy import spy
 
         self.spies.append(spy(target, key, name, section))
         return self
 
     def fault(self, *faults: Any) -> Race:
+        """Inject these faults (``racecheck.crash(...)``, ``db_error(...)``, ...) in every run of this test."""
         self.faults.extend(faults)
         return self
 
@@ -155,7 +163,12 @@ class Race:
         return opts
 
     def run(self, target: Callable[..., Any] | str, **kwargs: Any) -> Any:
-        """Run a race (see racecheck.run); with --racecheck-replay, replay that schedule instead."""
+        """Run a race with this test's defaults; with --racecheck-replay, replay that schedule instead.
+
+        Takes every option of [RunConfig][racecheck.config.RunConfig]; the ``racecheck``
+        marker and the ``--racecheck-*`` options set defaults. Saved failing schedules of
+        this test (the [example database](../example-database.md)) are replayed first.
+        """
         from .errors import DidNotReproduce
         from .runner import replay, run
 

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .cleanup import kill_group, session
+from .context import ClosedOnExit
 from .errors import BackendError, NotOwnedError, ResetRefused
 from .runas import server_env
 
@@ -58,7 +59,7 @@ def make_client(url: str, *, retries: bool = False, decode_responses: bool = Tru
     return redis.Redis.from_url(url, **opts)
 
 
-class RedisServer:
+class RedisServer(ClosedOnExit):
     """A Redis (or Valkey, or fakeredis) server and its db-index allocator."""
 
     provider: str
@@ -281,7 +282,7 @@ class OwnedRedis(RedisServer):
         self.sess.remove_dir(self.base)
 
 
-class RedisDB:
+class RedisDB(ClosedOnExit):
     """One isolated Redis db for a test: ``url``, ``client()``, ``reset()``."""
 
     def __init__(self, server: RedisServer, db: int, prefix: str) -> None:
