@@ -20,9 +20,9 @@ def describe(e: h.Event) -> str:
         params = f" {p['params']}" if p.get("params") not in (None, "") else ""
         rows = p.get("rowcount")
         shown = "" if rows is None else f" -> {rows} row{'s' if rows != 1 else ''}"
-        return f"sql {p.get('statement', e.name)}{params}{shown}"
+        return f"sql {p.get('statement', e.name)}{params}{shown}{_delayed(p)}"
     if e.kind == h.REDIS:
-        return f"redis {p.get('command', e.name)}"
+        return f"redis {p.get('command', e.name)}{_delayed(p)}"
     if e.kind in (h.EFFECT, h.EFFECT_BEGIN):
         extra = "".join(f" {a}={b}" for a, b in p.items() if a not in ("call",))
         return f"{'EFFECT' if e.kind == h.EFFECT else 'call'} {e.name}{k}{extra}"
@@ -46,6 +46,10 @@ def describe(e: h.Event) -> str:
     if e.kind == h.POINT:
         return f"point {e.name}"
     return f"{e.kind} {e.name}{k}".strip()
+
+
+def _delayed(p: dict[str, object]) -> str:
+    return f" (sent after a {p['delayed_s']:g} s delay)" if "delayed_s" in p else ""
 
 
 def fit(e: h.Event, limit: int) -> str:
@@ -90,6 +94,34 @@ def visible_events(events: list[h.Event]) -> list[h.Event]:
         if e.kind == h.SQL and "error" not in e.payload:
             open_sql[(e.pid, e.worker, e.name)] = len(out)
         out.append(e)
+    return _delayed_sends(out)
+
+
+def _delayed_sends(events: list[h.Event]) -> list[h.Event]:
+    """A statement or command held by a ``delay`` fault at its point is drawn when it was sent.
+
+    The driver records the command when its point is reached, then the fault sleeps, then the
+    command goes out: the event is moved to the end of the sleep (capped by the worker's next
+    event) and marked with the delay, so a timeline never shows it sent before the pause.
+    """
+    out = list(events)
+    for f in [e for e in events if e.kind == h.FAULT and e.name in ("delay", "pause")
+              and e.payload.get("phase", "before") == "before"]:
+        i = next(k for k, e in enumerate(out) if e is f)
+        j = next((k for k in range(i - 1, -1, -1) if out[k].worker == f.worker and out[k].pid == f.pid), None)
+        if j is None or out[j].kind not in (h.SQL, h.REDIS) or out[j].name != f.payload.get("at"):
+            continue
+        cmd = out.pop(j)
+        i -= 1
+        seconds = float(f.payload.get("seconds") or 0.0)
+        sent = f.t + int(seconds * 1e9)
+        nxt = next((e for e in out[i + 1:] if e.worker == f.worker and e.pid == f.pid), None)
+        if nxt is not None:
+            sent = min(sent, nxt.t)
+        moved = replace(cmd, t=max(sent, f.t), payload={**cmd.payload, "delayed_s": seconds,
+                                                        "reached_t": cmd.t})
+        k = next((k for k in range(i + 1, len(out)) if out[k].t > moved.t), len(out))
+        out.insert(k, moved)
     return out
 
 

@@ -23,8 +23,6 @@ from ..timeline import lane_name
 from . import model as m
 from ._assets import CSS, JS
 
-_LABEL_MAX = 48
-
 
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
@@ -217,6 +215,9 @@ def _timeline(model: m.TimelineModel) -> str:
                    f"{b.begin_ms:.3f}..{b.end_ms:.3f} ms ({b.status})"
                    + ("; OVERLAPS another worker" if "overlap" in b.classes else "")
                    + ("; DUPLICATE effect" if "duplicate" in b.classes else ""))
+            if "duplicate" in b.classes and any("first" in mk.classes for mk in lane.marks
+                                                 if mk.idx == b.begin_idx):
+                tip = tip.replace("; DUPLICATE effect", "; first of a duplicated effect")
             body.append(
                 f'<div class="{_e(" ".join(b.classes))}" data-kind="{_e(b.kind)}" data-name="{_e(b.name)}" '
                 f'data-key="{_e(b.key if b.key is not None else "")}" data-worker="{lane.data_worker}" '
@@ -225,7 +226,9 @@ def _timeline(model: m.TimelineModel) -> str:
                 f'title="{_e(tip)}">{_e(b.label)}</div>')
         for mk in lane.marks:
             cls = list(mk.classes) + ([] if mk.major else ["minor"])
-            tip = f"{lane.label} @ {mk.ms:.3f} ms: {mk.text}"
+            tip = f"{lane.label} @ {mk.ms:.3f} ms: {mk.text}" + (
+                "; FIRST of a duplicated effect" if "first" in mk.classes else
+                "; DUPLICATE: done again" if "again" in mk.classes else "")
             letter = m.LETTER.get(mk.event.kind, "") if mk.major else ""
             body.append(
                 f'<div class="{_e(" ".join(cls))}" data-idx="{mk.idx}" data-ms="{mk.ms:.6f}" '
@@ -233,7 +236,7 @@ def _timeline(model: m.TimelineModel) -> str:
                 f'data-key="{_e(mk.event.key if mk.event.key is not None else "")}" '
                 f'style="left:{100 * mk.ms / span:.4f}%" title="{_e(tip)}">{_e(letter)}</div>')
             if mk.major or mk.event.kind in ("point", "recover_begin", "recover_end"):
-                text = mk.text if len(mk.text) <= _LABEL_MAX else mk.text[: _LABEL_MAX - 1] + "\u2026"
+                text = mk.text  # never cut: long labels wrap (CSS) and the tooltip has it too
                 lcls = " ".join(["label"] + [c for c in mk.classes if c not in ("event",)] + ([] if mk.major else ["minor"]))
                 body.append(f'<span class="{_e(lcls)}" data-idx="{mk.idx}" data-ms="{mk.ms:.6f}" '
                             f'style="left:{100 * mk.ms / span:.4f}%;display:none" title="{_e(tip)}">{_e(text)}</span>')

@@ -187,8 +187,9 @@ def _mark_duplicates(marks: list[Mark], bars: list[Bar]) -> list[tuple[str, str 
         maybe = [m for m in ms if status_of.get(m.idx) == "indeterminate"]
         if len(done) > 1:
             found.append((name, key, len(done)))
-            for m in done:
-                m.classes.append("duplicate")
+            for nth, m in enumerate(done):
+                # every copy is highlighted; only the second and later ones are the duplicates
+                m.classes += ["duplicate", "first" if nth == 0 else "again"]
                 if m.idx in bar_by_begin:
                     bar_by_begin[m.idx].classes.append("duplicate")
         if maybe and len(done) + len(maybe) > 1:
