@@ -49,6 +49,11 @@ class RunConfig:
         noise: stress only: probability of yielding at a point (0 turns it off).
         fairness: controlled strategies only: a waiting worker passed over this many times
             runs a short burst (0: off).
+        start_method: processes only: ``"auto"`` (fork from a warm template when safe),
+            ``"fork"`` or ``"spawn"``.
+        virtual_time: controlled strategies only: ``time.sleep`` is a point and clocks are
+            per-worker virtual.
+        instrument: modules whose every line (run by a worker) is a point.
     """
 
     target: Callable[..., Any] | str
