@@ -27,6 +27,31 @@ when several apply, the highest-priority one wins: 2, then 3, then 1.
 """
 
 
+VALIDATE_EXIT_CODES = """\
+exit codes:
+  0  every scenario file is valid (loads, its target imports, its options check)
+  2  at least one scenario file does not validate (each error is printed with its place)
+"""
+
+BACKENDS_EXIT_CODES = """\
+exit codes:
+  0  every kind (PostgreSQL, Redis) has a provider that would be used
+  2  a RACECHECK_* setting points at nothing usable (printed with the fix)
+  3  a kind has no provider at all (the fixes are listed above the => line)
+"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("racecheck")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
 def _exit_code(codes: Sequence[int]) -> int:
     for c in (2, 3, 1):
         if c in codes:
@@ -67,7 +92,7 @@ class Console:
             self.err.flush()
             self._shown = True
 
-    def start(self, status: Callable[[], str]) -> None:
+    def start(self, status: Callable[[], str], counts: Callable[[], tuple[int, int]] | None = None) -> None:
         self.status = status
         if not self.progress:
             return
@@ -91,6 +116,7 @@ class Console:
 
 # -- run -------------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
+    from .cli_output import make_console
     from .scenario.execute import ScenarioOutcome, error_outcome
     from .scenario.loader import LoadedScenario, ScenarioError, load_paths
 
@@ -99,8 +125,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     overrides = {k: v for k, v in (("trials", args.trials), ("seed", args.seed)) if v is not None}
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
-    con = Console(sys.stdout, sys.stderr, progress)
+    con = make_console(sys.stdout, sys.stderr, progress, lambda: Console(sys.stdout, sys.stderr, progress))
     results = load_paths(args.paths)
+    if args.shard:
+        from .shard import in_shard, parse_shard
+
+        try:
+            shard = parse_shard(args.shard)
+        except ValueError as exc:
+            print(f"racecheck: {exc}", file=sys.stderr)
+            return 2
+        results = [r for r in results if in_shard(r.file, getattr(r, "name", None), args.paths, shard)]
     outcomes: list[ScenarioOutcome | None] = [None] * len(results)
     todo: list[tuple[int, LoadedScenario]] = []
     for i, r in enumerate(results):
@@ -112,22 +147,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     running: dict[int, str] = {}
     t0 = time.monotonic()
     done = [len(results) - len(todo)]
+    stopping = threading.Event()  # set on Ctrl-C: outcomes that arrive later are not counted
+    lock = threading.Lock()
 
     def status() -> str:
         names = ", ".join(list(running.values())[:3]) + (" ..." if len(running) > 3 else "")
         return f"[{done[0]}/{len(results)}] {time.monotonic() - t0:.0f}s running: {names}"
 
     def finished(i: int, o: ScenarioOutcome) -> None:
-        outcomes[i] = o
-        running.pop(i, None)
-        done[0] += 1
+        with lock:
+            if stopping.is_set():
+                return
+            outcomes[i] = o
+            running.pop(i, None)
+            done[0] += 1
         con.print(o.line_text())
         if o.status == "unexpected-violation" and o.report:
             con.print("\n".join("    " + line for line in o.report.splitlines()) + "\n")
         if o.html:
             con.print(f"       HTML timeline: {os.path.abspath(o.html)}")
 
-    con.start(status)
+    from .scenario.children import Children, Interrupted, terminate_as_interrupt
+
+    children = Children()  # the -j N scenario processes, stopped together on Ctrl-C or SIGTERM
+    terminate_as_interrupt()  # SIGTERM stops the run like Ctrl-C: summary and reports kept
+    interrupted = False
+    con.start(status, lambda: (done[0], len(results)))
     try:
         if args.jobs == 1 or len(todo) <= 1:
             from .scenario.execute import run_scenario
@@ -137,46 +182,56 @@ def cmd_run(args: argparse.Namespace) -> int:
                 finished(i, run_scenario(loaded, profile=args.profile, report_dir=args.report_dir,
                                          overrides=overrides))
         else:
-            from .scenario.children import Interrupted, terminate_as_interrupt
-
             def one(item: tuple[int, LoadedScenario]) -> None:
                 i, loaded = item
+                if stopping.is_set():
+                    return
                 running[i] = loaded.name
                 try:
-                    finished(i, _run_in_child(loaded, args.profile, args.report_dir, overrides))
+                    finished(i, _run_in_child(loaded, args.profile, args.report_dir, overrides, children))
                 except Interrupted:
                     running.pop(i, None)
 
-            terminate_as_interrupt()  # SIGTERM stops the children and their servers like Ctrl-C
             pool = ThreadPoolExecutor(max_workers=args.jobs)
             try:
-                list(pool.map(one, todo))
-            except KeyboardInterrupt:
-                CHILDREN.stop()
+                for fut in [pool.submit(one, item) for item in todo]:
+                    fut.result()
+            except BaseException:
+                stopping.set()
+                children.stop()
                 raise
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
+    except KeyboardInterrupt:
+        stopping.set()
+        interrupted = True
+        children.stop()
     finally:
         con.stop()
     final = [o for o in outcomes if o is not None]
-    con.print()
-    con.print(summary_table(final))
+    _print_summary(con, final, time.monotonic() - t0)
+    if interrupted:
+        con.print(f"interrupted: {len(final)} of {len(results)} scenario(s) finished; the others were not run "
+                  "or cut short and are not in the summary or the reports")
     _write_reports(args, final)
-    code = _exit_code([o.exit_code for o in final])
+    code = 130 if interrupted else _exit_code([o.exit_code for o in final])
     con.print(f"exit {code}")
     return code
 
 
-def _children() -> Any:
-    from .scenario.children import Children
+def _print_summary(con: Any, final: Sequence[Any], elapsed: float) -> None:
+    from .cli_output import is_rich, rich_summary, stdout_is_rich, summary_footer
 
-    return Children()
+    plain = summary_table(final) + f"\ntotal time {elapsed:.1f}s"
+    con.print()
+    if is_rich(con) and stdout_is_rich():
+        con.print_renderable(rich_summary(final, summary_footer(plain)))
+    else:
+        con.print(plain)
 
 
-CHILDREN = _children()  # the -j N scenario processes, stopped together on SIGINT/SIGTERM
-
-
-def _run_in_child(loaded: Any, profile: str, report_dir: str | None, overrides: dict[str, Any]) -> Any:
+def _run_in_child(loaded: Any, profile: str, report_dir: str | None, overrides: dict[str, Any],
+                  children: Any) -> Any:
     from .scenario.execute import ScenarioOutcome, infra_outcome
 
     job = {"file": str(loaded.file), "index": loaded.index, "profile": profile,
@@ -184,7 +239,7 @@ def _run_in_child(loaded: Any, profile: str, report_dir: str | None, overrides: 
     with tempfile.TemporaryDirectory(prefix="racecheck-cli-") as tmp:
         job_path, out_path = Path(tmp, "job.json"), Path(tmp, "out.json")
         job_path.write_text(json.dumps(job), encoding="utf-8")
-        code, stdout, stderr = CHILDREN.run([sys.executable, "-m", "racecheck.scenario.child", str(job_path),
+        code, stdout, stderr = children.run([sys.executable, "-m", "racecheck.scenario.child", str(job_path),
                                              str(out_path)])
         if out_path.exists():
             return ScenarioOutcome.from_portable(json.loads(out_path.read_text(encoding="utf-8")))
@@ -207,6 +262,10 @@ def summary_table(outcomes: Sequence[Any]) -> str:
     n_infra = sum(o.exit_code == 3 for o in outcomes)
     lines.append(f"{len(outcomes)} scenario(s): {n_ok} as expected, {n_bad} unexpected, "
                  f"{n_input} bad input, {n_infra} infrastructure")
+    from .backends.info import backends_text, merge_infos
+
+    lines.append("backends: " + (backends_text(merge_infos([getattr(o, "backends", None) for o in outcomes]))
+                                 or "none"))
     return "\n".join(lines)
 
 
@@ -230,6 +289,43 @@ def _write_reports(args: argparse.Namespace, outcomes: Sequence[Any]) -> None:
             continue
         writer(dicts, opt)
         print(f"wrote {opt}", file=sys.stderr)
+
+
+# -- merge -----------------------------------------------------------------------------------------
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .shard import load_json_reports, merge_junit, outcome_exit
+
+    jsons = [p for p in args.reports if p.endswith(".json")]
+    xmls = [p for p in args.reports if p.endswith(".xml")]
+    other = [p for p in args.reports if p not in jsons and p not in xmls]
+    if other:
+        print(f"racecheck: merge takes *.json and *.xml reports, not {', '.join(other)}", file=sys.stderr)
+        return 2
+    try:
+        scenarios = load_json_reports(jsons)
+        if args.junit and xmls:
+            merge_junit(xmls, args.junit)
+            print(f"wrote {args.junit}", file=sys.stderr)
+    except ValueError as exc:
+        print(f"racecheck: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        from .report import write_json
+
+        write_json(scenarios, args.json)
+        print(f"wrote {args.json}", file=sys.stderr)
+    if args.junit and not xmls and jsons:
+        from .report import write_junit
+
+        write_junit(scenarios, args.junit)
+        print(f"wrote {args.junit}", file=sys.stderr)
+    codes = [outcome_exit(s) for s in scenarios]
+    n_ok = codes.count(0)
+    print(f"{len(scenarios)} scenario(s) from {len(jsons)} report(s): {n_ok} as expected, "
+          f"{len(scenarios) - n_ok} not")
+    code = _exit_code(codes) if 4 not in codes or any(c in codes for c in (1, 2, 3)) else 4
+    print(f"exit {code}")
+    return code
 
 
 # -- replay ----------------------------------------------------------------------------------------
@@ -318,7 +414,9 @@ def cmd_backends(args: argparse.Namespace) -> int:
     from .drivers import describe_drivers
 
     print(describe_drivers())
-    return 0
+    from .cli_backends import backends_exit_code
+
+    return backends_exit_code()
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -339,6 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 epilog=EXIT_CODES, formatter_class=fmt)
     p.add_argument("--providers", help="backend providers to try, in order (sets RACECHECK_PROVIDERS), "
                                        "e.g. 'local,embedded'")
+    p.add_argument("--version", action="version", version=f"racecheck {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     r = sub.add_parser("run", help="run scenario files or folders (*.race.yaml)", epilog=EXIT_CODES,
@@ -354,12 +453,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--report-dir", metavar="DIR", help="write an HTML timeline per failing trial here")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress line on stderr (default: when stderr is a terminal)")
+    r.add_argument("--shard", metavar="K/N", help="run only shard K of N (a stable split by each scenario's "
+                                                 "path under PATH and its name; see docs/scale-out.md)")
     r.add_argument("--providers", help=argparse.SUPPRESS, default=None, dest="sub_providers")
     r.add_argument("--allow-reset", action="store_true", default=False,
                    help="let racecheck reset (FLUSHDB / DROP DATABASE) the databases named by "
                         "RACECHECK_REDIS_URL / RACECHECK_POSTGRES_URL, servers it did not start "
                         "(sets RACECHECK_ALLOW_RESET=1; see docs/backends.md)")
     r.set_defaults(func=cmd_run)
+
+    mg = sub.add_parser("merge", help="merge the JSON (and JUnit) reports of shards into one",
+                        epilog=EXIT_CODES, formatter_class=fmt)
+    mg.add_argument("reports", nargs="+", metavar="REPORT", help="the shards' --json files (*.json) "
+                                                                "and/or --junit files (*.xml)")
+    mg.add_argument("--json", metavar="PATH", help="write the merged JSON report here")
+    mg.add_argument("--junit", metavar="PATH", help="write the merged JUnit XML here")
+    mg.set_defaults(func=cmd_merge)
 
     rp = sub.add_parser("replay", help="replay a recorded schedule of a scenario K times", epilog=EXIT_CODES,
                         formatter_class=fmt)
@@ -370,12 +479,13 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--providers", help=argparse.SUPPRESS, default=None, dest="sub_providers")
     rp.set_defaults(func=cmd_replay)
 
-    v = sub.add_parser("validate", help="check scenario files without running them", epilog=EXIT_CODES,
-                       formatter_class=fmt)
+    v = sub.add_parser("validate", help="check scenario files without running them",
+                       epilog=VALIDATE_EXIT_CODES, formatter_class=fmt)
     v.add_argument("paths", nargs="+", metavar="PATH")
     v.set_defaults(func=cmd_validate)
 
-    b = sub.add_parser("backends", help="show which backend providers are available")
+    b = sub.add_parser("backends", help="show which backend providers are available",
+                       epilog=BACKENDS_EXIT_CODES, formatter_class=fmt)
     b.add_argument("--providers", help=argparse.SUPPRESS, default=None, dest="sub_providers")
     b.set_defaults(func=cmd_backends)
 

@@ -18,6 +18,44 @@ MODES = ("threads", "processes", "asyncio")
 
 @dataclass
 class RunConfig:
+    """Every option of ``racecheck.run(target, **options)`` (and of ``race.run`` in pytest).
+
+    Attributes:
+        target: the trigger: a callable, or ``"module:function"`` (required for processes).
+        n: how many simultaneous triggers (workers) per trial.
+        trials: how many trials to run (each a fresh interleaving).
+        mode: ``"threads"``, ``"processes"`` (spawned interpreters; crash = SIGKILL) or ``"asyncio"``.
+        strategy: ``"stress"`` (free-running with noise), ``"random"``, ``"pct"``, ``"dfs"``
+            (bounded exhaustive), ``"hypothesis"`` (shrinks to a minimal schedule) or ``"replay"``.
+        seed: seed of the strategy and of probabilistic faults (default: random, printed).
+        args: positional arguments of every trigger.
+        kwargs: keyword arguments of every trigger.
+        worker_args: ``worker_args(i) -> tuple``: per-worker positional arguments (replaces ``args``).
+        setup: called before every trial (reset tables, flush keys).
+        recover: a recovery step run after the workers (e.g. a reclaimer), as worker ``-1``.
+        spies: ``racecheck.spy(...)`` objects: calls recorded as effects.
+        faults: ``racecheck.crash(...)``, ``db_error(...)``, ...: injected at named points.
+        invariants: checks over each trial's history (default: ``no_exceptions``).
+        timeout: seconds a trial may take before it is reported as a hang (with stacks).
+        stop_on_failure: stop at the first failing trial (``False``: run every trial).
+        drivers: which drivers to instrument (``"psycopg"``, ``"redis"``).
+        backends: named backends (``{"postgres": db}``) for ``backend_down`` and resets.
+        name: the run's name in reports.
+        depth: PCT's bug depth (priority change points per trial).
+        max_preemptions: DFS's bound on preemptions per schedule.
+        schedule: a schedule string (``"rc1:..."``) to follow (``strategy="replay"``).
+        quantum: seconds a controlled worker may run between points before it is preempted.
+        replay_hint: the replay command printed on failure; ``{schedule}`` is filled in.
+        noise: stress only: probability of yielding at a point (0 turns it off).
+        fairness: controlled strategies only: a waiting worker passed over this many times
+            runs a short burst (0: off).
+        start_method: processes only: ``"auto"`` (fork from a warm template when safe),
+            ``"fork"`` or ``"spawn"``.
+        virtual_time: controlled strategies only: ``time.sleep`` is a point and clocks are
+            per-worker virtual.
+        instrument: modules whose every line (run by a worker) is a point.
+    """
+
     target: Callable[..., Any] | str
     n: int = 8
     trials: int = 50

@@ -134,35 +134,89 @@ def _common(
 
 def crash(at: str, *, worker: int | list[int] | None = None, nth: int = 1, every: bool = False,
           p: float | None = None, after: bool = False) -> Fault:
-    """Kill the worker at the point: SIGKILL in process mode, park and sever connections in thread mode."""
+    """Kill the worker at the point: SIGKILL in process mode, park and sever connections in thread mode.
+
+    Args:
+        at: the point (a glob: ``"claim"``, ``"sql:insert*"``, ``"redis:SET*"``, a spy's name).
+        worker: only in this worker (or these workers); ``None``: any worker.
+        nth: fire at the nth time the point is reached in a worker (1 = the first).
+        every: fire every time from the nth on, not just once.
+        p: fire with this probability each time instead (seeded: replayable).
+        after: fire after the statement or call at the point completed, not before it.
+    """
     return _common("crash", at, worker, nth, every, p, after)
 
 
 def db_error(at: str = "sql:*", error: str = "OperationalError", *, after_commit: bool = False,
              message: str | None = None, worker: int | list[int] | None = None, nth: int = 1,
              every: bool = False, p: float | None = None) -> Fault:
-    """Fail a matching SQL statement before it is sent, or after it committed (``after_commit``: ack lost)."""
+    """Fail a matching SQL statement before it is sent, or after it committed (``after_commit``: ack lost).
+
+    Args:
+        at: the statement glob (``"sql:*"``, ``"sql:insert into review_run*"``, ``"sql:COMMIT"``).
+        error: the psycopg exception class name (``OperationalError``, ``SerializationFailure``, ...).
+        after_commit: the statement took effect but the client sees the error (an ambiguous write).
+        message: the exception's message.
+        worker: only in this worker (or these workers); ``None``: any worker.
+        nth: fire at the nth time the point is reached in a worker (1 = the first).
+        every: fire every time from the nth on, not just once.
+        p: fire with this probability each time instead (seeded: replayable).
+    """
     return _common("db_error", at, worker, nth, every, p, after_commit, error=error, message=message)
 
 
 def redis_error(at: str = "redis:*", error: str = "ConnectionError", *, message: str | None = None,
                 worker: int | list[int] | None = None, nth: int = 1, every: bool = False,
                 p: float | None = None, after: bool = False) -> Fault:
-    """Fail a matching Redis command with a redis-py exception."""
+    """Fail a matching Redis command with a redis-py exception.
+
+    Args:
+        at: the command glob (``"redis:*"``, ``"redis:SET*"``).
+        error: the redis-py exception class name (``ConnectionError``, ``TimeoutError``, ...).
+        message: the exception's message.
+        worker: only in this worker (or these workers); ``None``: any worker.
+        nth: fire at the nth time the point is reached in a worker (1 = the first).
+        every: fire every time from the nth on, not just once.
+        p: fire with this probability each time instead (seeded: replayable).
+        after: fire after the statement or call at the point completed, not before it.
+    """
     return _common("redis_error", at, worker, nth, every, p, after, error=error, message=message)
 
 
 def error(at: str, error: str = "RuntimeError", *, message: str | None = None,
           worker: int | list[int] | None = None, nth: int = 1, every: bool = False,
           p: float | None = None, after: bool = False) -> Fault:
-    """Raise an exception (a builtin name or a dotted path) at the point."""
+    """Raise an exception (a builtin name or a dotted path) at the point.
+
+    Args:
+        at: the point glob.
+        error: the exception: a builtin name (``"TimeoutError"``) or ``"package.module.Class"``.
+        message: the exception's message.
+        worker: only in this worker (or these workers); ``None``: any worker.
+        nth: fire at the nth time the point is reached in a worker (1 = the first).
+        every: fire every time from the nth on, not just once.
+        p: fire with this probability each time instead (seeded: replayable).
+        after: fire after the statement or call at the point completed, not before it.
+    """
     return _common("error", at, worker, nth, every, p, after, error=error, message=message)
 
 
 def backend_down(at: str, backend: str = "redis", *, how: str = "kill", duration: float = 0.0,
                  worker: int | list[int] | None = None, nth: int = 1, every: bool = False,
                  p: float | None = None, after: bool = False) -> Fault:
-    """Kill the backend's client connections (``how='kill'``) or stop it for ``duration`` s (``how='stop'``)."""
+    """Kill the backend's client connections (``how='kill'``) or stop it for ``duration`` s (``how='stop'``).
+
+    Args:
+        at: the point glob where the outage starts.
+        backend: ``"postgres"`` or ``"redis"`` (a backend handed to the run with ``backends=``).
+        how: ``"kill"`` (drop every client connection) or ``"stop"`` (the server is down).
+        duration: seconds the server stays stopped (``how='stop'``).
+        worker: only in this worker (or these workers); ``None``: any worker.
+        nth: fire at the nth time the point is reached in a worker (1 = the first).
+        every: fire every time from the nth on, not just once.
+        p: fire with this probability each time instead (seeded: replayable).
+        after: fire after the statement or call at the point completed, not before it.
+    """
     if how not in ("kill", "stop"):
         raise ConfigError(f"backend_down: how must be 'kill' or 'stop', got {how!r}")
     return _common("backend_down", at, worker, nth, every, p, after, backend=backend, how=how, duration=duration)
@@ -170,7 +224,20 @@ def backend_down(at: str, backend: str = "redis", *, how: str = "kill", duration
 
 def delay(at: str, seconds: float, *, worker: int | list[int] | None = None, nth: int = 1,
           every: bool = False, p: float | None = None, after: bool = False) -> Fault:
-    """Sleep at the point (e.g. hold a lease past its TTL)."""
+    """Sleep at the point (e.g. hold a lease past its TTL).
+
+    Recorded as a ``fault`` event when the point is reached; the command the worker sends next
+    is recorded when it is sent, after the sleep.
+
+    Args:
+        at: the point glob.
+        seconds: how long the worker sleeps.
+        worker: only in this worker (or these workers); ``None``: any worker.
+        nth: fire at the nth time the point is reached in a worker (1 = the first).
+        every: fire every time from the nth on, not just once.
+        p: fire with this probability each time instead (seeded: replayable).
+        after: fire after the statement or call at the point completed, not before it.
+    """
     return _common("delay", at, worker, nth, every, p, after, seconds=seconds)
 
 
@@ -179,7 +246,17 @@ pause = delay
 
 def clock(at: str, shift: float, *, worker: int | list[int] | None = None, nth: int = 1,
           every: bool = False, p: float | None = None, after: bool = False) -> Fault:
-    """Shift ``time.time()`` as the worker sees it by ``shift`` seconds from the point on."""
+    """Shift ``time.time()`` as the worker sees it by ``shift`` seconds from the point on.
+
+    Args:
+        at: the point glob.
+        shift: seconds added to the worker's clock (negative: back in time).
+        worker: only in this worker (or these workers); ``None``: any worker.
+        nth: fire at the nth time the point is reached in a worker (1 = the first).
+        every: fire every time from the nth on, not just once.
+        p: fire with this probability each time instead (seeded: replayable).
+        after: fire after the statement or call at the point completed, not before it.
+    """
     return _common("clock", at, worker, nth, every, p, after, shift=shift)
 
 
@@ -192,7 +269,15 @@ def freeze(at: str, seconds: float, *, worker: int | list[int] | None = None, nt
 def scrub_env(names: list[str] | tuple[str, ...] = (), *, set: dict[str, str] | None = None,  # noqa: A002
               when: str = "before_trigger", at: str = "*", worker: int | list[int] | None = None) -> Fault:
     """Remove (``names``) or change (``set``) environment variables at process start, after import,
-    before the trigger, or at a point (``when='point'`` with ``at``)."""
+    before the trigger, or at a point (``when='point'`` with ``at``).
+
+    Args:
+        names: variables to remove.
+        set: variables to set (name -> value).
+        when: ``"start"`` (process start), ``"after_import"``, ``"before_trigger"`` or ``"point"``.
+        at: the point glob when ``when='point'``.
+        worker: only in this worker (or these workers).
+    """
     if when not in SCRUB_WHEN:
         raise ConfigError(f"scrub_env: when must be one of {', '.join(SCRUB_WHEN)}, got {when!r}")
     return _common("scrub_env", at, worker, 1, False, None, False,

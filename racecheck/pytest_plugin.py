@@ -19,13 +19,16 @@ OPTIONS: dict[str, tuple[str, type, Any, str]] = {
     "timeout": ("racecheck_timeout", float, None, "seconds a trial may take before it is reported as a hang"),
     "replay": ("racecheck_replay", str, None, "replay this schedule string ('rc1:...') in the selected test"),
     "replays": ("racecheck_replays", int, 10, "how many times --racecheck-replay runs the schedule"),
+    "example_db": ("racecheck_example_db", str, None,
+                   "folder of saved failing schedules replayed first (default .racecheck under the "
+                   "rootdir; 'off' disables it)"),
 }
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("racecheck", "racecheck: concurrency testing")
     for name, (ini, typ, default, help_) in OPTIONS.items():
-        group.addoption(f"--racecheck-{name}", dest=ini, type=typ, default=None, help=help_)
+        group.addoption(f"--racecheck-{name.replace('_', '-')}", dest=ini, type=typ, default=None, help=help_)
         parser.addini(ini, help=help_, default=None if default is None else str(default))
     try:
         from .backends.pytest_fixtures import add_backend_options
@@ -48,17 +51,30 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Name the backends the session actually used (which provider, emulated or real)."""
-    try:
-        from .backends.pytest_fixtures import backend_summary_lines
-    except ImportError:
-        return
-    lines = backend_summary_lines()
+    from .pytest_backends import session_lines
+
+    lines = session_lines(terminalreporter.config)
     if lines:
         terminalreporter.write_sep("-", "racecheck backends")
         from .redact import redact
 
         for line in lines:
             terminalreporter.write_line(redact(line))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from .pytest_backends import junit_properties, send_to_controller
+
+    send_to_controller(session)
+    junit_properties(session.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    from .pytest_backends import receive_from_worker
+
+    receive_from_worker(node.config, node)
 
 
 def _setting(config: pytest.Config, name: str) -> Any:
@@ -101,13 +117,21 @@ class Race:
         self.marker_defaults: dict[str, Any] = dict(marker.kwargs) if marker else {}
 
     def spy(self, target: str, key: Any = None, name: str | None = None, section: bool = False) -> Race:
-        """Spy on ``"pkg.mod:func"`` in every run of this test; each call becomes an effect."""
+        """Spy on ``"pkg.mod:func"`` in every run of this test; each call becomes an effect.
+
+        Args:
+            target: ``"package.module:function"``.
+            key: argument name(s) identifying one effect (``"session_id,sha"``) or a callable.
+            name: the effect's name in invariants (default: the function's name).
+            section: each call is also a critical section of that name (``mutual_exclusion``).
+        """
         from .spy import spy
 
         self.spies.append(spy(target, key, name, section))
         return self
 
     def fault(self, *faults: Any) -> Race:
+        """Inject these faults (``racecheck.crash(...)``, ``db_error(...)``, ...) in every run of this test."""
         self.faults.extend(faults)
         return self
 
@@ -143,7 +167,12 @@ class Race:
         return opts
 
     def run(self, target: Callable[..., Any] | str, **kwargs: Any) -> Any:
-        """Run a race (see racecheck.run); with --racecheck-replay, replay that schedule instead."""
+        """Run a race with this test's defaults; with --racecheck-replay, replay that schedule instead.
+
+        Takes every option of [RunConfig][racecheck.config.RunConfig]; the ``racecheck``
+        marker and the ``--racecheck-*`` options set defaults. Saved failing schedules of
+        this test (the [example database](../example-database.md)) are replayed first.
+        """
         from .errors import DidNotReproduce
         from .runner import replay, run
 
@@ -164,7 +193,11 @@ class Race:
             assert rep.result is not None
             self.results.append(rep.result)
             return rep.result
-        result = run(target, **opts)
+        from .example_db import from_setting, run_examples_first
+
+        db = from_setting(_setting(self.request.config, "example_db"), self.request.config.rootpath)
+        key = f"{self.request.node.nodeid}#{len(self.results)}"
+        result = run_examples_first(db, key, target, opts, run, replay)
         self.results.append(result)
         return result
 
@@ -199,7 +232,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     for result in r.results:
         if not result.ok:
-            report.sections.append(("racecheck", result.report()))
+            text = result.report()
+            if text.splitlines()[0] not in report.longreprtext:  # assert_ok() already printed it
+                report.sections.append(("racecheck", text))
             break
 
 

@@ -30,6 +30,10 @@ class TrialRecord:
     def ok(self) -> bool:
         return not self.violations
 
+    def __repr__(self) -> str:  # short: tracebacks and assertion messages must stay readable
+        state = f"{len(self.violations)} violation(s)" if self.violations else "ok"
+        return f"<TrialRecord {self.index + 1}: {state}, {len(self.history)} events>"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
@@ -64,6 +68,13 @@ class RunResult:
     @property
     def trials_run(self) -> int:
         return len(self.trials)
+
+    def __repr__(self) -> str:  # short: `assert result.ok` must not print every trial's history
+        verdict = getattr(self, "verdict", None)
+        state = verdict if isinstance(verdict, str) else ("ok" if self.ok else
+                                                          f"{len(self.failing)} failing trial(s)")
+        return (f"<RunResult {self.name}: {state}, {self.trials_run}/{self.trials_requested} trials, "
+                f"n={self.n}, strategy={self.strategy}, seed={self.seed}>")
 
     @property
     def failing(self) -> list[TrialRecord]:
@@ -116,6 +127,12 @@ class RunResult:
             lines.append(f"  VIOLATION {v}" + ("" if v.certain else "  [indeterminate]"))
             if v.explanation:
                 lines.append(f"    why: {v.explanation}")
+        if t.schedule:
+            from .scheduling import Schedule
+
+            switches = Schedule.decode(t.schedule).context_switches
+            what = "shrunk failing schedule" if self.strategy == "hypothesis" else "failing schedule"
+            lines.append(f"  {what} ({switches} context switch{'es' if switches != 1 else ''}): {t.schedule}")
         if t.stacks:
             for who, stack in t.stacks.items():
                 lines.append(f"  stack of {who}:")
@@ -167,6 +184,7 @@ class RunResult:
         return out
 
     def _assert(self, invariant: Invariant) -> None:
+        __tracebackhide__ = True  # pytest: the failure points at the test's line, not at racecheck
         bad = self.check(invariant)
         if bad:
             t, vs = bad[0]
@@ -178,6 +196,7 @@ class RunResult:
 
     def assert_ok(self) -> None:
         """Raise if any trial violated an invariant given to the run (or hung)."""
+        __tracebackhide__ = True
         f = self.first_failure
         if f is not None:
             names = sorted({v.invariant for v in f.violations})
@@ -189,27 +208,35 @@ class RunResult:
 
     def assert_violation(self, invariant: str | None = None) -> None:
         """Raise unless some trial violated (the named) invariant: for tests that a known bug is still caught."""
+        __tracebackhide__ = True
         hits = [v for v in self.violations if invariant is None or v.invariant == invariant]
         if not hits:
             raise AssertionError(f"expected a {invariant or 'violation'} in {self.name} but {self.trials_run} trials passed")
 
     def assert_exactly_once(self, effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> None:
+        __tracebackhide__ = True
         self._assert(inv.exactly_once(effect, keys, indeterminate))
 
     def assert_at_most_once(self, effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> None:
+        __tracebackhide__ = True
         self._assert(inv.at_most_once(effect, keys, indeterminate))
 
     def assert_at_least_once(self, effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> None:
+        __tracebackhide__ = True
         self._assert(inv.at_least_once(effect, keys, indeterminate))
 
     def assert_mutual_exclusion(self, section: str) -> None:
+        __tracebackhide__ = True
         self._assert(inv.mutual_exclusion(section))
 
     def assert_no_exceptions(self, allow: Iterable[str | type[BaseException]] = ()) -> None:
+        __tracebackhide__ = True
         self._assert(inv.no_exceptions(allow))
 
     def assert_fencing(self, effect: str, token: str = "token") -> None:
+        __tracebackhide__ = True
         self._assert(inv.fencing(effect, token))
 
     def assert_fail_closed(self, effect: str | None = None) -> None:
+        __tracebackhide__ = True
         self._assert(inv.fail_closed(effect))

@@ -47,7 +47,9 @@ _run_lock = threading.Lock()
 def run(target: Callable[..., Any] | str, **options: Any) -> RunResult:
     """Run ``target`` as N simultaneous triggers for many trials and check the invariants.
 
-    See :class:`racecheck.config.RunConfig` for the options.
+    Every option (``n``, ``trials``, ``strategy``, ``kwargs``, ``worker_args``, ``recover``,
+    ``timeout``, ``stop_on_failure``, ``noise``, ``fairness``, ...) is described on
+    [RunConfig][racecheck.config.RunConfig]. Returns a [RunResult][racecheck.result.RunResult].
     """
     check_keywords(options, RunConfig)
     cfg = RunConfig(target=target, **options)

@@ -46,6 +46,18 @@ class Spy:
 
 
 def spy(target: str, key: KeySpec = None, name: str | None = None, section: bool = False) -> Spy:
+    """Record every call of ``target`` as an effect (``effect_begin``/``effect_end`` events).
+
+    No change to the spied code: the function is replaced for the run and restored after.
+
+    Args:
+        target: ``"package.module:function"`` (or ``"module:Class.method"``).
+        key: what identifies one effect: an argument name, ``"a,b"`` (several, joined by a
+            comma), or a callable over the call's bound arguments; ``None``: no key.
+        name: the effect's name in invariants and reports (default: the function's name).
+        section: also make each call a critical section of that name, for
+            ``mutual_exclusion`` (two workers inside the call at once is a violation).
+    """
     if ":" not in target:
         raise ConfigError(f"spy target {target!r} must look like 'package.module:function'")
     return Spy(target, key, name, section)

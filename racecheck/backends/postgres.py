@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from ..redact import redact_url, register_url
 from . import pg_reset, reset_scope
 from .cleanup import proc_alive, proc_starttime, session
+from .context import ClosedOnExit
 from .errors import NotOwnedError, ResetRefused
 
 PREFIX = "racecheck_"
@@ -45,7 +46,7 @@ def url_dbname(url: str) -> str:
     return path or "postgres"
 
 
-class PostgresServer:
+class PostgresServer(ClosedOnExit):
     """A running PostgreSQL server: owned (racecheck started it) or not (explicit URL)."""
 
     provider: str
@@ -445,7 +446,7 @@ class OwnedPostgres(PostgresServer):
         self.process.destroy()
 
 
-class PostgresDB:
+class PostgresDB(ClosedOnExit):
     """One database racecheck handed to a test: ``url``, ``connect()``, ``execute()``, ``reset()``."""
 
     def __init__(self, server: PostgresServer, dbname: str, template: str | None, *, created: bool) -> None:

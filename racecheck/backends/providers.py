@@ -180,6 +180,9 @@ def _no_backend_message(kind: str, reports: list[ProviderReport]) -> str:
 
 def _provide(kind: str, starter: Callable[[str, str | None, bool], Any], *, url: str | None,
              allow_reset: bool, providers: list[str] | None, require_real: bool = False) -> Any:
+    from .settings import check_before_start
+
+    check_before_start(kind)  # a missing driver or a bogus RACECHECK_* path: say so, start nothing
     reports: list[ProviderReport] = []
     allow_reset = allow_reset or reset_scope.env_allows()
     try:
@@ -210,6 +213,9 @@ def _provide(kind: str, starter: Callable[[str, str | None, bool], Any], *, url:
             reports.append(ProviderReport(name, kind, True, f"{version}: {server.detail}",
                                           emulated=bool(getattr(server, "emulated", False)),
                                           available=True))
+            from .info import note_provided
+
+            note_provided(kind, server)
             return server
         raise NoBackendError(_no_backend_message(kind, reports), reports)
     finally:
@@ -289,12 +295,11 @@ def describe_providers(*, postgres_url: str | None = None, redis_url: str | None
             used = [r for r in reports if r.used]
             lines += [r.line() for r in reports]
             if not used:
-                lines.append("  => " + _no_backend_message(kind, reports))
+                lines.append(f"  => no {label} provider worked (reasons and fixes above)")
         else:
             reports = plan(kind, url=u, providers=providers)
             lines.append(f"{label}: provider chain (probed, nothing started):")
             lines += [r.line() for r in reports]
             if not any(r.status == "would use" for r in reports):
-                lines.append("  => " + _no_backend_message(kind, [r for r in reports
-                                                                   if r.status != "skipped"]))
+                lines.append(f"  => no {label} provider available (fixes above)")
     return "\n".join(lines)

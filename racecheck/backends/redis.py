@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ..redact import redact_url, register_secret, register_url
 from . import reset_scope
 from .cleanup import kill_group, session
+from .context import ClosedOnExit
 from .errors import BackendError, NotOwnedError, ResetRefused
 from .runas import chown_for_server, server_env
 
@@ -60,7 +61,7 @@ def make_client(url: str, *, retries: bool = False, decode_responses: bool = Tru
     return redis.Redis.from_url(url, **opts)
 
 
-class RedisServer:
+class RedisServer(ClosedOnExit):
     """A Redis (or Valkey, or fakeredis) server and its db-index allocator."""
 
     provider: str
@@ -294,7 +295,7 @@ class OwnedRedis(RedisServer):
         self.sess.remove_dir(self.base)
 
 
-class RedisDB:
+class RedisDB(ClosedOnExit):
     """One isolated Redis db for a test: ``url``, ``client()``, ``reset()``."""
 
     def __init__(self, server: RedisServer, db: int, prefix: str) -> None:

@@ -34,7 +34,8 @@ code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, m
 #timeline { position:relative; overflow-x:auto; background:#fff; border:1px solid #e5e7eb;
   border-radius:8px; margin-top:8px; }
 #timeline-inner { position:relative; min-width:100%; }
-#axis { position:relative; height:24px; border-bottom:1px solid #d1d5db; margin-left:var(--lw); }
+#axis { position:relative; height:24px; border-bottom:1px solid #d1d5db; margin-left:var(--lw); overflow:hidden; }
+.tick.flip { transform:translateX(-100%); border-left:none; border-right:1px solid #9ca3af; padding:0 3px 0 0; }
 .tick { position:absolute; top:0; height:24px; border-left:1px solid #9ca3af; padding-left:3px;
   font-size:11px; color:#4b5563; white-space:nowrap; }
 #grid { position:absolute; top:24px; bottom:0; left:var(--lw); right:0; pointer-events:none; }
@@ -61,10 +62,13 @@ code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, m
 .event.hl, .section.hl { outline:2px solid #000; outline-offset:2px; z-index:6; }
 .label { position:absolute; font-size:11px; line-height:14px; white-space:nowrap; color:#374151;
   padding-left:2px; border-left:1px solid #d1d5db; z-index:2; }
+.label.wrap { white-space:normal; overflow-wrap:anywhere; }
 .label.flip { border-left:none; border-right:1px solid #d1d5db; padding:0 2px 0 0; text-align:right; }
 .label.minor { color:#9ca3af; font-size:10.5px; border-left-color:#eef0f3; }
 .label.duplicate { color:var(--bad); font-weight:700; }
-.label.duplicate::before { content:"DUPLICATE "; }
+.label.duplicate.again::before { content:"DUPLICATE "; }
+.label.duplicate.first { color:#7f1d1d; font-weight:600; }
+.label.duplicate.first::before { content:"FIRST "; }
 .label.crash, .label.error, .label.fault { font-weight:700; color:#9a3412; }
 .section { position:absolute; height:15px; border-radius:3px; z-index:1; overflow:hidden;
   font-size:10.5px; line-height:13px; padding-left:3px; white-space:nowrap; color:#312e81; }
@@ -103,8 +107,8 @@ JS = r"""
   var state = { mode: "time", zoom: 1 };
 
   function plotWidth() {
-    var avail = Math.max(document.getElementById("timeline").clientWidth - LW - 4, 480);
-    if (state.mode === "order") return Math.max(avail, count * 24 + 2 * PAD) * state.zoom;
+    // Fit to the page's width (no sideways scrolling); zoom in only when asked (then it scrolls).
+    var avail = Math.max(document.getElementById("timeline").clientWidth - LW - 4, 160);
     return avail * state.zoom;
   }
   function crowdedInTime() {
@@ -147,6 +151,7 @@ JS = r"""
       var el = document.createElement("div");
       el.className = "tick"; el.style.left = t[0] + "px"; el.textContent = t[1];
       axis.appendChild(el);
+      if (t[0] + el.offsetWidth > w) el.classList.add("flip");  // the last ticks end at their line
       var g = document.createElement("div");
       g.className = "gridline"; g.style.left = t[0] + "px";
       grid.appendChild(g);
@@ -168,22 +173,30 @@ JS = r"""
       m.style.left = xOf(parseFloat(m.getAttribute("data-ms")), parseInt(m.getAttribute("data-idx"), 10), w) + "px";
       m.style.top = marksTop + "px";
     });
-    var rowEnd = [], used = 0;
+    var placed = [], bottom = labelsTop, maxW = Math.max(120, Math.floor(w * 0.45));
     var labels = Array.prototype.slice.call(track.querySelectorAll(".label"));
     labels.sort(function (a, b) { return a.classList.contains("minor") - b.classList.contains("minor"); });
     labels.forEach(function (l) {
       var x = xOf(parseFloat(l.getAttribute("data-ms")), parseInt(l.getAttribute("data-idx"), 10), w);
-      l.style.display = ""; l.style.left = x + "px";
-      var width = l.offsetWidth + 6, r = 0;
+      l.style.display = ""; l.style.left = x + "px"; l.style.maxWidth = ""; l.classList.remove("wrap");
+      if (l.offsetWidth > maxW) { l.classList.add("wrap"); l.style.maxWidth = maxW + "px"; }  // wrap, never cut
+      var width = l.offsetWidth + 6, height = l.offsetHeight + 1;
       var flip = x + width > w;  // near the right edge: the label ends at its mark instead
       l.classList.toggle("flip", flip);
-      if (flip) { x = x - width + 6; l.style.left = x + "px"; }
-      while (r < rowEnd.length && rowEnd[r].some(function (iv) { return iv[0] < x + width && x < iv[1]; })) r++;
-      if (r >= MAX_LABEL_ROWS) { l.style.display = "none"; return; }
-      (rowEnd[r] = rowEnd[r] || []).push([x, x + width]); used = Math.max(used, r + 1);
-      l.style.top = (labelsTop + r * LABEL_H) + "px";
+      if (flip) { x = Math.max(0, x - width + 6); l.style.left = x + "px"; }
+      var y = labelsTop, moved = true;
+      while (moved) {
+        moved = false;
+        for (var i = 0; i < placed.length; i++) {
+          var p = placed[i];
+          if (p[0] < x + width && x < p[1] && p[2] < y + height && y < p[3]) { y = p[3]; moved = true; }
+        }
+      }
+      if (y - labelsTop >= MAX_LABEL_ROWS * LABEL_H) { l.style.display = "none"; return; }
+      placed.push([x, x + width, y, y + height]); bottom = Math.max(bottom, y + height);
+      l.style.top = y + "px";
     });
-    track.style.height = (labelsTop + used * LABEL_H + 6) + "px";
+    track.style.height = (bottom + 6) + "px";
   }
   function layout() {
     var w = plotWidth();
@@ -198,6 +211,8 @@ JS = r"""
       o.style.left = x0 + "px"; o.style.width = Math.max(2, x1 - x0) + "px";
     });
     document.body.setAttribute("data-mode", state.mode);
+    var tl = document.getElementById("timeline");
+    document.body.setAttribute("data-fits", tl.scrollWidth <= tl.clientWidth + 1 ? "1" : "0");
   }
   function byIdx(idx) { return document.querySelectorAll('[data-idx="' + idx + '"]'); }
   function hover(idx, on) {

@@ -16,13 +16,12 @@ import os
 import re
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from ..result import RunResult, TrialRecord
 from ..timeline import lane_name
 from . import model as m
 from ._assets import CSS, JS
-
-_LABEL_MAX = 48
 
 
 def _e(text: object) -> str:
@@ -35,9 +34,15 @@ def _pick_trial(result: RunResult, trial: TrialRecord | None) -> TrialRecord | N
     return result.first_failure or (result.trials[-1] if result.trials else None)
 
 
-def render_html(result: RunResult, trial: TrialRecord | None = None) -> str:
-    """The HTML page for ``trial`` (default: the first failing trial, else the last one run)."""
+def render_html(result: RunResult, trial: TrialRecord | None = None,
+                backends: dict[str, Any] | None = None) -> str:
+    """The HTML page for ``trial`` (default: the first failing trial, else the last one run).
+
+    ``backends`` (kind -> provider/version) names the servers the run used; by default the ones
+    provided in this process.
+    """
     from .. import __version__
+    from ..backends.info import in_use
 
     t = _pick_trial(result, trial)
     title = f"racecheck: {result.name}" + (f" trial {t.index + 1}" if t is not None else "")
@@ -48,7 +53,7 @@ def render_html(result: RunResult, trial: TrialRecord | None = None) -> str:
         f"<title>{_e(title)}</title>",
         f"<style>{CSS}</style></head>",
         '<body data-rendered="0">',
-        _summary(result, t),
+        _summary(result, t, in_use() if backends is None else backends),
         _violations(t),
         _replay(result, t),
     ]
@@ -69,7 +74,8 @@ def default_filename(result: RunResult, trial: TrialRecord | None) -> str:
     return f"racecheck-{slug}" + (f"-trial{trial.index + 1}" if trial is not None else "") + ".html"
 
 
-def write_html(result: RunResult, trial: TrialRecord | None, path_or_dir: str | os.PathLike[str]) -> str:
+def write_html(result: RunResult, trial: TrialRecord | None, path_or_dir: str | os.PathLike[str],
+               backends: dict[str, Any] | None = None) -> str:
     """Write the page for ``trial`` to a ``.html`` path, or into a directory under a default name; return the path."""
     t = _pick_trial(result, trial)
     p = Path(path_or_dir)
@@ -79,7 +85,7 @@ def write_html(result: RunResult, trial: TrialRecord | None, path_or_dir: str | 
     tmp = p.with_name(p.name + ".tmp")
     from ..redact import redact
 
-    tmp.write_text(redact(render_html(result, t)), encoding="utf-8")
+    tmp.write_text(redact(render_html(result, t, backends)), encoding="utf-8")
     os.replace(tmp, p)
     return str(p)
 
@@ -97,7 +103,9 @@ def report_paths_line(path: str | os.PathLike[str]) -> str:
 # -- sections of the page ------------------------------------------------------------------
 
 
-def _summary(result: RunResult, t: TrialRecord | None) -> str:
+def _summary(result: RunResult, t: TrialRecord | None, backends: dict[str, Any]) -> str:
+    from ..backends.info import backends_text
+
     failed = t is not None and bool(t.violations)
     badge = '<span class="badge fail">VIOLATION</span>' if failed else '<span class="badge pass">no violation</span>'
     items: list[tuple[str, object]] = []
@@ -110,7 +118,9 @@ def _summary(result: RunResult, t: TrialRecord | None) -> str:
             items.append(("hung", "yes"))
     if result.aborted:
         items.append(("run aborted", result.aborted))
-    dl = "".join(f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>" for k, v in items)
+    items.append(("backends", backends_text(backends) or "none provided by racecheck"))
+    dl = "".join(f'<div{" id=backends" if k == "backends" else ""}><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>'
+                 for k, v in items)
     return (f'<header id="summary"><h1>racecheck: {_e(result.name)}{badge}</h1>'
             f"<dl>{dl}</dl></header>")
 
@@ -207,6 +217,9 @@ def _timeline(model: m.TimelineModel) -> str:
                    f"{b.begin_ms:.3f}..{b.end_ms:.3f} ms ({b.status})"
                    + ("; OVERLAPS another worker" if "overlap" in b.classes else "")
                    + ("; DUPLICATE effect" if "duplicate" in b.classes else ""))
+            if "duplicate" in b.classes and any("first" in mk.classes for mk in lane.marks
+                                                 if mk.idx == b.begin_idx):
+                tip = tip.replace("; DUPLICATE effect", "; first of a duplicated effect")
             body.append(
                 f'<div class="{_e(" ".join(b.classes))}" data-kind="{_e(b.kind)}" data-name="{_e(b.name)}" '
                 f'data-key="{_e(b.key if b.key is not None else "")}" data-worker="{lane.data_worker}" '
@@ -215,7 +228,9 @@ def _timeline(model: m.TimelineModel) -> str:
                 f'title="{_e(tip)}">{_e(b.label)}</div>')
         for mk in lane.marks:
             cls = list(mk.classes) + ([] if mk.major else ["minor"])
-            tip = f"{lane.label} @ {mk.ms:.3f} ms: {mk.text}"
+            tip = f"{lane.label} @ {mk.ms:.3f} ms: {mk.text}" + (
+                "; FIRST of a duplicated effect" if "first" in mk.classes else
+                "; DUPLICATE: done again" if "again" in mk.classes else "")
             letter = m.LETTER.get(mk.event.kind, "") if mk.major else ""
             body.append(
                 f'<div class="{_e(" ".join(cls))}" data-idx="{mk.idx}" data-ms="{mk.ms:.6f}" '
@@ -223,7 +238,7 @@ def _timeline(model: m.TimelineModel) -> str:
                 f'data-key="{_e(mk.event.key if mk.event.key is not None else "")}" '
                 f'style="left:{100 * mk.ms / span:.4f}%" title="{_e(tip)}">{_e(letter)}</div>')
             if mk.major or mk.event.kind in ("point", "recover_begin", "recover_end"):
-                text = mk.text if len(mk.text) <= _LABEL_MAX else mk.text[: _LABEL_MAX - 1] + "\u2026"
+                text = mk.text  # never cut: long labels wrap (CSS) and the tooltip has it too
                 lcls = " ".join(["label"] + [c for c in mk.classes if c not in ("event",)] + ([] if mk.major else ["minor"]))
                 body.append(f'<span class="{_e(lcls)}" data-idx="{mk.idx}" data-ms="{mk.ms:.6f}" '
                             f'style="left:{100 * mk.ms / span:.4f}%;display:none" title="{_e(tip)}">{_e(text)}</span>')

@@ -10,12 +10,13 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from ..backends.info import merge_infos
 from .outcomes import check_outcome, elapsed, result_dict, summary
 
 FORMAT = "racecheck-report"
 VERSION = 1
 FIELDS = ("scenario", "file", "line", "expect", "status", "error_kind", "message", "elapsed_s",
-          "result", "error", "html")
+          "result", "error", "html", "backends")
 
 
 def machine() -> dict[str, Any]:
@@ -38,6 +39,7 @@ def build_json(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
         s["html"] = os.fspath(o["html"]) if o.get("html") else None
         s["file"] = os.fspath(o["file"]) if o.get("file") else None
         s["elapsed_s"] = elapsed(o)
+        s["backends"] = o.get("backends") or {}
         scenarios.append(s)
     return {
         "format": FORMAT,
@@ -45,6 +47,7 @@ def build_json(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
         "racecheck_version": __version__,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
+        "backends": merge_infos([o.get("backends") for o in outcomes]),
         "summary": summary(outcomes),
         "scenarios": scenarios,
     }

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from ..backends.info import backends_text, merge_infos
 from .outcomes import check_outcome, elapsed, result_dict, summary, text_report
 
 # Characters XML 1.0 cannot carry at all (control characters other than tab/newline/CR).
@@ -45,6 +46,23 @@ def _failure_message(o: dict[str, Any]) -> str:
     return f"unexpected violation: {inv}{first}"
 
 
+def _racecheck_version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _backend_props(infos: dict[str, Any]) -> dict[str, str]:
+    """``backend.postgres`` -> ``PostgreSQL 15.4 (local)``, one property per kind."""
+    return {f"backend.{kind}": backends_text({kind: i}).split(": ", 1)[1] for kind, i in sorted(infos.items())}
+
+
+def _properties(parent: ET.Element, props: dict[str, str]) -> None:
+    el = ET.SubElement(parent, "properties")
+    for name, value in props.items():
+        ET.SubElement(el, "property", name=name, value=_clean(value))
+
+
 def build_junit(outcomes: list[dict[str, Any]]) -> ET.Element:
     """The ``<testsuites>`` element for ``outcomes``."""
     for i, o in enumerate(outcomes):
@@ -58,11 +76,15 @@ def build_junit(outcomes: list[dict[str, Any]]) -> ET.Element:
                           errors=str(s["error"]), skipped="0", time=f"{total_time:.3f}",
                           timestamp=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
                           hostname=socket.gethostname())
+    _properties(suite, {"racecheck.version": _racecheck_version(),
+                        **_backend_props(merge_infos([o.get("backends") for o in outcomes]))})
     for o in outcomes:
         attrs = {"classname": _classname(o), "name": _clean(str(o["scenario"])), "time": f"{elapsed(o):.3f}"}
         if o.get("file"):
             attrs["file"] = _clean(os.fspath(o["file"]))
         case = ET.SubElement(suite, "testcase", attrs)
+        if o.get("backends"):
+            _properties(case, _backend_props(o["backends"]))
         status = o["status"]
         if status == "error":
             err = _clean(str(o.get("error") or o.get("message") or "error"))

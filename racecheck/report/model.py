@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import history as h
 from ..result import TrialRecord
-from ..timeline import describe, lane_name
+from ..timeline import describe, lane_name, visible_events
 
 # Event kinds drawn as prominent marks (letter in a box, inline label); the rest are thin ticks.
 MAJOR_KINDS = {h.SQL, h.REDIS, h.EFFECT, h.EFFECT_BEGIN, h.FAULT, h.CRASH, h.ERROR, h.HANG, h.LOG}
@@ -96,7 +96,7 @@ def lane_order(w: int | None) -> tuple[int, int]:
 
 def build(trial: TrialRecord, n: int = 0) -> TimelineModel:
     """Lay out one trial: every event a mark, every section/spied call a bar, with highlights."""
-    events = [e for e in trial.history if e.kind != h.SCHEDULE]
+    events = visible_events(list(trial.history))
     flagged = {t for v in trial.violations for t in v.times}
     end_ms = max((trial.t_end - trial.t0) / 1e6, (events[-1].t - trial.t0) / 1e6 if events else 0.0)
     marks = [Mark(i, e, (e.t - trial.t0) / 1e6, describe(e),
@@ -187,8 +187,9 @@ def _mark_duplicates(marks: list[Mark], bars: list[Bar]) -> list[tuple[str, str 
         maybe = [m for m in ms if status_of.get(m.idx) == "indeterminate"]
         if len(done) > 1:
             found.append((name, key, len(done)))
-            for m in done:
-                m.classes.append("duplicate")
+            for nth, m in enumerate(done):
+                # every copy is highlighted; only the second and later ones are the duplicates
+                m.classes += ["duplicate", "first" if nth == 0 else "again"]
                 if m.idx in bar_by_begin:
                     bar_by_begin[m.idx].classes.append("duplicate")
         if maybe and len(done) + len(maybe) > 1:

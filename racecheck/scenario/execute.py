@@ -41,6 +41,7 @@ class ScenarioOutcome:
     html: str | None = None
     result_dict: dict[str, Any] | None = None
     result: Any = field(default=None, repr=False, compare=False)
+    backends: dict[str, Any] = field(default_factory=dict)  # kind -> provider/version it ran on
 
     @property
     def ok(self) -> bool:
@@ -81,6 +82,7 @@ class ScenarioOutcome:
             "result": self.result if self.result is not None else self.result_dict,
             "report": self.report, "html": self.html, "elapsed_s": self.elapsed,
             "trials_run": self.trials_run, "trials_requested": self.trials_requested,
+            "backends": self.backends,
         }
 
     def portable(self) -> dict[str, Any]:
@@ -94,7 +96,7 @@ class ScenarioOutcome:
         return cls(d["scenario"], d["file"], d.get("line"), d["expect"], d["status"], d["message"],
                    d.get("error_kind"), d.get("report", ""), float(d.get("elapsed_s") or 0.0),
                    int(d.get("trials_run") or 0), int(d.get("trials_requested") or 0), d.get("html"),
-                   d.get("result"))
+                   d.get("result"), backends=d.get("backends") or {})
 
 
 def error_outcome(err: ScenarioError, expect: str = "pass") -> ScenarioOutcome:
@@ -115,6 +117,9 @@ def run_scenario(loaded: LoadedScenario, *, profile: str = "fast", report_dir: s
     t0 = time.monotonic()
     try:
         with prepared(loaded, profile, overrides) as plan:
+            from ..backends.info import handles_info
+
+            backends = handles_info(plan.options.get("backends"))
             result = run(plan.target, **plan.options)
     except ScenarioError as err:
         return error_outcome(err, loaded.spec.expect)
@@ -124,11 +129,13 @@ def run_scenario(loaded: LoadedScenario, *, profile: str = "fast", report_dir: s
         return infra_outcome(loaded, str(exc), time.monotonic() - t0)
     except Exception as exc:  # noqa: BLE001 - a backend or engine failure: infrastructure, no traceback
         return infra_outcome(loaded, f"{type(exc).__name__}: {exc}", time.monotonic() - t0)
-    return judge(loaded, result, time.monotonic() - t0, report_dir)
+    outcome = judge(loaded, result, time.monotonic() - t0, report_dir, backends)
+    return outcome
 
 
 def judge(loaded: LoadedScenario, result: Any, elapsed: float,
-          report_dir: str | Path | None = None) -> ScenarioOutcome:
+          report_dir: str | Path | None = None,
+          backends: dict[str, Any] | None = None) -> ScenarioOutcome:
     """Compare a RunResult with the scenario's ``expect`` (and ``expect_invariant``)."""
     spec = loaded.spec
     first = result.first_failure
@@ -157,18 +164,19 @@ def judge(loaded: LoadedScenario, result: Any, elapsed: float,
                               report=result.report() if first is not None else result.summary(),
                               elapsed=elapsed, trials_run=result.trials_run,
                               trials_requested=result.trials_requested, result_dict=result.to_dict(),
-                              result=result)
+                              result=result, backends=dict(backends or {}))
     if report_dir is not None and first is not None:
-        outcome.html = _write_html(result, first, report_dir)
+        outcome.html = _write_html(result, first, report_dir, outcome.backends)
     return outcome
 
 
-def _write_html(result: Any, trial: Any, report_dir: str | Path) -> str | None:
+def _write_html(result: Any, trial: Any, report_dir: str | Path,
+                backends: dict[str, Any] | None = None) -> str | None:
     try:
         from ..report import write_html
     except ImportError:
         return None
     try:
-        return str(write_html(result, trial, Path(report_dir)))
+        return str(write_html(result, trial, Path(report_dir), backends=backends))
     except Exception:  # noqa: BLE001 - a report that cannot be written must not lose the outcome
         return None

@@ -70,11 +70,13 @@ def test_marker_sets_run_defaults_and_run_arguments_override(inner: pytest.Pytes
 
 
 def test_failing_race_shows_racecheck_section_with_timeline_and_replay(inner: pytest.Pytester) -> None:
-    """A failing race adds a 'racecheck' report section with the per-worker timeline and a replay command."""
+    """A failing race shows the per-worker timeline and a replay command once: in assert_ok()'s
+    message, so no second copy in a 'racecheck' report section (issue 20)."""
     res = inner.runpytest_inprocess("-k", "test_buggy")
     res.assert_outcomes(failed=1)
     out = res.stdout.str()
-    assert re.search(r"-+ racecheck -+", out)
+    assert not re.search(r"-+ racecheck -+", out)
+    assert out.count("VIOLATION exactly_once") == 1
     assert "t(ms)" in out and "EFFECT spawn[k]" in out
     assert re.search(r"replay with: pytest 'test_inner.py::test_buggy' --racecheck-replay='rc1:2:7:\d+:[0-9x.]+'", out)
 
