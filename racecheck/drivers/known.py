@@ -1,0 +1,55 @@
+"""Database and cache client modules racecheck knows of, instrumented or not.
+
+Under a controlled strategy a worker moves only between points; a client racecheck does
+not instrument gives it none, so the verdict code names the one a blind run most likely
+used (see racecheck.verdict).
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+from . import DRIVERS
+
+# Top-level module name -> what to use instead. The instrumented ones come from DRIVERS.
+UNINSTRUMENTED: dict[str, str] = {
+    "psycopg2": "a psycopg 3 connection",
+    "asyncpg": "a psycopg 3 connection",
+    "pg8000": "a psycopg 3 connection",
+    "pymysql": "racecheck.point() calls around each query",
+    "MySQLdb": "racecheck.point() calls around each query",
+    "sqlite3": "racecheck.point() calls around each query",
+    "aiosqlite": "racecheck.point() calls around each query",
+    "aioredis": "a redis-py client",
+    "valkey": "a redis-py client",
+    "pymemcache": "racecheck.point() calls around each command",
+    "pymongo": "racecheck.point() calls around each operation",
+    "motor": "racecheck.point() calls around each operation",
+}
+INSTRUMENTED: tuple[str, ...] = DRIVERS
+
+
+def _root(name: object) -> str:
+    return name.partition(".")[0] if isinstance(name, str) else ""
+
+
+def _referenced(module: Any) -> set[str]:
+    """Top-level packages of the modules, classes and functions a module's globals hold."""
+    out = set()
+    for value in vars(module).values():
+        out.add(_root(value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)))
+    return out
+
+
+def uninstrumented_in(module_name: str | None) -> list[str]:
+    """Uninstrumented client modules the target's module refers to, else those imported anywhere."""
+    module = sys.modules.get(module_name or "")
+    if module is not None:
+        near = _referenced(module)
+        hits = [m for m in UNINSTRUMENTED if m in near]
+        if hits:
+            return hits
+    loaded = {_root(n) for n in list(sys.modules)}
+    return [m for m in UNINSTRUMENTED if m in loaded]
