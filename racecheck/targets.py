@@ -25,6 +25,5 @@ def settle(value: Any) -> Any:
     if asyncio.iscoroutine(value):
         return asyncio.run(value)
     if inspect.isgenerator(value) or inspect.isasyncgen(value):
-        value.close()
         raise ConfigError("the target returned a generator: none of its body ran; make it a plain function")
     return value

@@ -151,17 +151,20 @@ def unseen_interleavings(cfg: RunConfig, result: RunResult) -> list[str]:
     trials = [t for t in result.trials if _workers(t, h.START)]
     if not trials or any(reached_point(t) for t in trials):
         return []
-    from .drivers.known import UNINSTRUMENTED, uninstrumented_in
+    from .drivers.known import UNINSTRUMENTED, uninstrumented_in, uninstrumented_loaded
 
-    mods = uninstrumented_in(_target_module(cfg))
+    mods = uninstrumented_in(cfg.target, _target_module(cfg))
     head = (f"no scheduling point reached in any of {len(trials)} trials under strategy '{cfg.strategy}', "
             "so every trigger ran alone, start to end")
     if mods:
         fixes = sorted({UNINSTRUMENTED[m] for m in mods})
         return [f"{head}: {', '.join(mods)} {'is' if len(mods) == 1 else 'are'} imported but not instrumented; "
                 f"use {' or '.join(fixes)}, add racecheck.point() calls, or strategy='stress'"]
-    return [f"{head}: the target reaches nothing racecheck instruments (psycopg 3, redis-py, spies, sections); "
-            "add racecheck.point() calls between its steps, spy on its side effects, or use strategy='stress'"]
+    loaded = uninstrumented_loaded()
+    also = f" (uninstrumented clients loaded in this process: {', '.join(loaded)})" if loaded else ""
+    return [f"{head}: the target reaches nothing racecheck instruments (psycopg 3, redis-py, spies, "
+            f"sections){also}; add racecheck.point() calls between its steps, spy on its side effects, or use "
+            "strategy='stress'"]
 
 
 # -- item 5: faults that never fired ----------------------------------------------------
@@ -188,15 +191,15 @@ def faults_fired(cfg: RunConfig, result: RunResult) -> list[str]:
         for e in t.history.filter(h.FAULT):
             if isinstance(e.payload.get("index"), int):
                 fired[e.payload["index"]] += 1
-        for w, labels in _labels(t).items():
-            reached.setdefault(w, set()).update(labels)
+        for w, labs in _labels(t).items():
+            reached.setdefault(w, set()).update(labs)
     out = []
     trials = result.trials_run
     for idx, f in enumerate(cfg.faults):
         if f.optional or fired[idx] or (f.action == "scrub_env" and f.params.get("when") != "point"):
             continue
         ws = [w for w in reached if w >= 0] if f.workers is None else list(f.workers)
-        labels = sorted(set().union(*(reached.get(w, set()) for w in ws)) if ws else set())
+        labels = sorted({lab for w in ws for lab in reached.get(w, ())})
         hits = [lab for lab in labels if _fault_matches(f, lab)]
         mark = "mark it optional=True if it may legitimately not fire"
         if not hits:
@@ -279,8 +282,12 @@ def validate(cfg: RunConfig) -> None:
 
 
 def _fail_closed_effects(cfg: RunConfig) -> list[tuple[str, str]]:
-    return [("fail_closed", inv.effect) for inv in cfg.invariants or ()
-            if getattr(inv, "name", "") == "fail_closed" and isinstance(getattr(inv, "effect", None), str)]
+    out = []
+    for inv in cfg.invariants or ():
+        effect = getattr(inv, "effect", None)
+        if getattr(inv, "name", "") == "fail_closed" and isinstance(effect, str):
+            out.append(("fail_closed", effect))
+    return out
 
 
 def _sink_running() -> bool:

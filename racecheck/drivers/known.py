@@ -43,13 +43,28 @@ def _referenced(module: Any) -> set[str]:
     return out
 
 
-def uninstrumented_in(module_name: str | None) -> list[str]:
-    """Uninstrumented client modules the target's module refers to, else those imported anywhere."""
+def _code_names(fn: Any) -> set[str]:
+    """Every global or module name a function's code (and the code nested in it) refers to."""
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    out: set[str] = set()
+    todo = [code] if isinstance(code, types.CodeType) else []
+    while todo:
+        c = todo.pop()
+        out.update(c.co_names)
+        todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return out
+
+
+def uninstrumented_in(target: Any, module_name: str | None) -> list[str]:
+    """Uninstrumented client modules the target's code or its module refers to."""
+    near = _code_names(target)
     module = sys.modules.get(module_name or "")
     if module is not None:
-        near = _referenced(module)
-        hits = [m for m in UNINSTRUMENTED if m in near]
-        if hits:
-            return hits
+        near |= _referenced(module)
+    return [m for m in UNINSTRUMENTED if m in near]
+
+
+def uninstrumented_loaded() -> list[str]:
+    """Uninstrumented client modules imported anywhere in this process."""
     loaded = {_root(n) for n in list(sys.modules)}
     return [m for m in UNINSTRUMENTED if m in loaded]
