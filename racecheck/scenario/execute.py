@@ -142,8 +142,8 @@ def run_scenario(loaded: LoadedScenario, *, profile: str = "fast", report_dir: s
 
 def emulated_backends(handles: dict[str, Any]) -> list[str]:
     """"redis via fakeredis" for each backend handle that is an emulation, not the real server."""
-    return [f"{name} via {getattr(hd, 'provider', 'an emulation')}" for name, hd in sorted(handles.items())
-            if getattr(hd, "emulated", False)]
+    return [f"{name} via {getattr(getattr(hd, 'server', hd), 'provider', 'an emulation')}"
+            for name, hd in sorted(handles.items()) if getattr(hd, "emulated", False)]
 
 
 def judge(loaded: LoadedScenario, result: Any, elapsed: float,

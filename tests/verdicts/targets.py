@@ -127,3 +127,27 @@ def recover() -> None:
 def spied_spawn() -> None:
     racecheck.point("work")
     spawn_reviewer(str(racecheck.current_worker()))
+
+
+def redis_claim() -> None:
+    """SET NX claim in Redis (correct): one spawn per key."""
+    import os
+
+    import redis
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    try:
+        if client.set("verdicts:claim:k", "1", nx=True):
+            racecheck.effect("spawn", key="k")
+    finally:
+        client.close()
+
+
+def redis_reset() -> None:
+    import os
+
+    import redis
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.delete("verdicts:claim:k")
+    client.close()
