@@ -151,3 +151,9 @@ def redis_reset() -> None:
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     client.delete("verdicts:claim:k")
     client.close()
+
+
+async def async_effect_per_worker() -> str:
+    await asyncio.sleep(0)
+    racecheck.effect("spawn", key=str(racecheck.current_worker()))
+    return "done"

@@ -35,6 +35,25 @@ def test_an_effect_call_in_the_target_module_is_not_refused() -> None:
     assert res.verdict == "pass", res.reasons
 
 
+def test_a_name_far_from_every_spy_is_judged_after_the_run() -> None:
+    """It may come from a racecheck.effect call in another module: not refused, but inconclusive if absent."""
+    res = racecheck.run(targets.spied_spawn, n=2, trials=2, spies=[SPY],
+                        invariants=[racecheck.at_most_once("email_sent")])
+    assert res.verdict == "inconclusive"
+    assert "effect 'email_sent' was never recorded in any of 2 trials" in res.reasons[0]
+
+
+def test_process_mode_reads_the_target_module_without_importing_it() -> None:
+    """'spawn' is a racecheck.effect literal in verdicts.proc_effects: a close spy name does not refuse it."""
+    import sys
+
+    assert "verdicts.proc_effects" not in sys.modules
+    spy = racecheck.spy("verdicts.proc_effects:spawn_reviewer", key="key", name="spawns")
+    res = racecheck.run("verdicts.proc_effects:trigger", n=2, trials=1, mode="processes", spies=[spy],
+                        invariants=[racecheck.at_most_once("spawn")])
+    assert res.verdict == "pass", res.reasons
+
+
 def test_an_effect_never_recorded_is_inconclusive() -> None:
     """Without spies the name cannot be checked up front; a name no trial recorded makes it inconclusive."""
     res = racecheck.run(targets.effect_per_worker, n=2, trials=4,

@@ -131,3 +131,28 @@ def test_a_bad_mode_is_a_usage_error(inner: pytest.Pytester) -> None:
                                     "-k", "inconclusive_forgotten")
     assert "--racecheck-inconclusive must be one of fail, warn" in res.stdout.str() + res.stderr.str()
     assert res.ret != 0
+
+
+BLIND_YAML = """
+name: blind-yaml
+target: verdicts.targets:blind_check_then_act
+setup: verdicts.targets:reset
+n: 2
+trials: 2
+strategy: pct
+seed: 1
+invariants: [{at_most_once: spawn}]
+"""
+
+
+def test_an_inconclusive_yaml_scenario_fails_under_pytest_unless_warn(pytester: pytest.Pytester) -> None:
+    import os
+
+    pytester.makefile(".race.yaml", blind=BLIND_YAML)
+    tests_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    pytester.syspathinsert(tests_dir)
+    res = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    res.assert_outcomes(failed=1)
+    assert "INCONCLUSIVE blind-yaml" in res.stdout.str()
+    res = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--racecheck-inconclusive=warn")
+    res.assert_outcomes(passed=1, warnings=1)
