@@ -136,7 +136,7 @@ def _verdict(result: RunResult) -> str:
 
     v = verdict_of(result)
     reasons = "".join(f"<li>{_e(r)}</li>" for r in result._reasons())
-    return (f'<section id="verdict" class="panel verdict {v}" data-verdict="{v}"><strong>Verdict: '
+    return (f'<section id="verdict" class="panel verdict-{v}" data-verdict="{v}"><strong>Verdict: '
             f"{_e(v.upper())}</strong>{f'<ul>{reasons}</ul>' if reasons else ''}</section>")
 
 

@@ -15,7 +15,7 @@ from .outcomes import check_outcome, elapsed, result_dict, summary
 FORMAT = "racecheck-report"
 VERSION = 1
 FIELDS = ("scenario", "file", "line", "expect", "status", "error_kind", "message", "elapsed_s",
-          "result", "error", "html", "emulated")
+          "result", "error", "html", "emulated", "verdict", "reasons")
 
 
 def machine() -> dict[str, Any]:
