@@ -243,6 +243,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from .errors import ConfigError, DidNotReproduce, InfrastructureError
     from .runner import replay
     from .scenario.build import prepared
+    from .scenario.execute import emulated_backends
     from .scenario.loader import LoadedScenario, ScenarioError, load_file
 
     if args.times < 1:
@@ -265,6 +266,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     try:
         with prepared(scenario) as plan:
             opts = {k: v for k, v in plan.options.items() if k not in ("n", "seed", "strategy", "trials", "schedule")}
+            emulated = emulated_backends(opts.get("backends") or {})
+            if emulated:
+                print(f"EMULATED: {', '.join(emulated)} (not the real server)")
             rep = replay(plan.target, args.schedule, times=args.times, **opts)
     except ScenarioError as err:
         print(err, file=sys.stderr)

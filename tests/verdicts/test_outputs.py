@@ -138,3 +138,16 @@ def test_a_real_redis_is_not_labelled(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 0, out
     assert "EMULATED" not in out and doc["scenarios"][0]["emulated"] == []
     assert junit.find(".//testcase/properties") is None
+
+
+def test_replay_on_fakeredis_says_emulated(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("fakeredis")
+    from racecheck.scheduling import Schedule
+
+    monkeypatch.setenv("RACECHECK_PROVIDERS", "fakeredis")
+    path = tmp_path / "s.race.yaml"
+    path.write_text(REDIS)
+    schedule = Schedule(2, 1, 0, (0, 1), ()).encode()
+    main(["--providers", "fakeredis", "replay", str(path), schedule, "--times", "1"])
+    assert "EMULATED: redis via fakeredis (not the real server)" in capsys.readouterr().out
