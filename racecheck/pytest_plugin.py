@@ -177,6 +177,7 @@ class Race:
                 raise
             self.replays.append(f"reproduced {rep.reproduced}/{rep.times}")
             assert rep.result is not None
+            rep.result.looked.clear()  # replay() read it; the test has not yet
             self.results.append(rep.result)
             if check:
                 self.owned.append(rep.result)

@@ -152,7 +152,12 @@ def unseen_interleavings(cfg: RunConfig, result: RunResult) -> list[str]:
     trials = [t for t in result.trials if _workers(t, h.START)]
     if not trials or any(reached_point(t) for t in trials):
         return []
-    from .drivers.known import UNINSTRUMENTED, uninstrumented_in, uninstrumented_loaded
+    from .drivers.known import (
+        INSTRUMENTED,
+        UNINSTRUMENTED,
+        uninstrumented_in,
+        uninstrumented_loaded,
+    )
 
     mods = uninstrumented_in(cfg.target, _target_module(cfg))
     head = (f"no scheduling point reached in any of {len(trials)} trials under strategy '{cfg.strategy}', "
@@ -163,8 +168,8 @@ def unseen_interleavings(cfg: RunConfig, result: RunResult) -> list[str]:
                 f"use {' or '.join(fixes)}, add racecheck.point() calls, or strategy='stress'"]
     loaded = uninstrumented_loaded()
     also = f" (uninstrumented clients loaded in this process: {', '.join(loaded)})" if loaded else ""
-    return [f"{head}: the target reaches nothing racecheck instruments (psycopg 3, redis-py, spies, "
-            f"sections){also}; add racecheck.point() calls between its steps, spy on its side effects, or use "
+    return [f"{head}: the target reaches nothing racecheck instruments (the {', '.join(INSTRUMENTED)} drivers, "
+            f"spies, sections, racecheck.point){also}; add racecheck.point() calls between its steps, spy on its side effects, or use "
             "strategy='stress'"]
 
 

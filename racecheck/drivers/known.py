@@ -28,7 +28,7 @@ UNINSTRUMENTED: dict[str, str] = {
     "pymongo": "racecheck.point() calls around each operation",
     "motor": "racecheck.point() calls around each operation",
 }
-INSTRUMENTED: tuple[str, ...] = DRIVERS
+INSTRUMENTED: tuple[str, ...] = DRIVERS  # psycopg (3) and redis (redis-py): statements and commands are points
 
 
 def _root(name: object) -> str:
