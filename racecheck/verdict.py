@@ -92,7 +92,7 @@ def _first_error(trial: TrialRecord) -> str:
     errs = [e for e in trial.history.filter(h.ERROR) if e.worker is not None and e.worker >= 0]
     if not errs:
         return ""
-    e = errs[0]
+    e = min(errs, key=lambda e: (e.worker, e.t))  # the same worker every trial: equal notes group
     stage = "'s prepare hook raised" if e.payload.get("stage") == "prepare" else ""
     return f"w{e.worker}{stage} {e.payload.get('type', 'error')}: {e.payload.get('message', '')}".rstrip(": ")
 
