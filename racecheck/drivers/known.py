@@ -11,23 +11,24 @@ import sys
 import types
 from typing import Any
 
-from . import DRIVERS
+from . import DRIVERS, REGISTRY
 
-# Top-level module name -> what to use instead. The instrumented ones come from DRIVERS.
-UNINSTRUMENTED: dict[str, str] = {
+# Top-level module name -> what to use instead. Those racecheck instruments (REGISTRY) are left out.
+_KNOWN: dict[str, str] = {
     "psycopg2": "a psycopg 3 connection",
     "asyncpg": "a psycopg 3 connection",
-    "pg8000": "a psycopg 3 connection",
+    "pg8000": "a psycopg or psycopg2 connection",
     "pymysql": "racecheck.point() calls around each query",
     "MySQLdb": "racecheck.point() calls around each query",
     "sqlite3": "racecheck.point() calls around each query",
     "aiosqlite": "racecheck.point() calls around each query",
-    "aioredis": "a redis-py client",
+    "aioredis": "redis.asyncio",
     "valkey": "a redis-py client",
     "pymemcache": "racecheck.point() calls around each command",
     "pymongo": "racecheck.point() calls around each operation",
     "motor": "racecheck.point() calls around each operation",
 }
+UNINSTRUMENTED: dict[str, str] = {m: fix for m, fix in _KNOWN.items() if m not in {d.module for d in REGISTRY}}
 INSTRUMENTED: tuple[str, ...] = DRIVERS  # psycopg (3) and redis (redis-py): statements and commands are points
 
 
