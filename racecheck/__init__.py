@@ -10,8 +10,10 @@ from ._runtime import RECOVER_WORKER, apoint, current_worker, effect, log, point
 from .errors import (
     ConfigError,
     DidNotReproduce,
+    Inconclusive,
     InfrastructureError,
     RacecheckError,
+    RunErrored,
     WorkerCrashed,
 )
 from .faults import (
@@ -50,6 +52,8 @@ __all__ = [
     "RECOVER_WORKER",
     "ConfigError",
     "DidNotReproduce",
+    "Inconclusive",
+    "RunErrored",
     "Event",
     "Fault",
     "History",

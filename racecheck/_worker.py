@@ -21,6 +21,7 @@ from . import history as h
 from .errors import WorkerCrashed
 from .faults import Fault, FaultInjector, apply_env
 from .spy import Spy
+from .targets import refuse_generators, settle
 
 STARTUP_GRACE = 60.0  # seconds a worker process may take to start before it counts as hung
 
@@ -111,6 +112,7 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
         if spec.clock:
             _runtime.patch_clock()
         fn = load_callable(spec.target)
+        refuse_generators(fn, spec.target)
     except Exception as exc:  # noqa: BLE001 - reported as the worker's error
         setup_error = exc
     for f in env_only.env_faults("after_import", spec.worker):
@@ -135,7 +137,8 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
 
         install_search(spec.extra["search"], "processes")  # virtual time, instrument (process exits after)
     if setup_error is not None:
-        rt.record(h.ERROR, type=type(setup_error).__name__, message=f"worker setup failed: {setup_error}")
+        rt.record(h.ERROR, type=type(setup_error).__name__, message=f"worker setup failed: {setup_error}",
+                  stage="setup")
         gate.finish(spec.worker)
         barrier.abort()  # the others must not wait for a worker that will never come
         os._exit(0)
@@ -155,7 +158,7 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
             gate.arrive(spec.worker, "start")
         rt.record(h.START)
         try:
-            res = fn(*spec.args, **spec.kwargs)
+            res = settle(fn(*spec.args, **spec.kwargs))
             rt.record(h.END, result=h.short_repr(res))
         except WorkerCrashed:
             pass

@@ -22,8 +22,12 @@ exit codes:
   0  every scenario behaved as expected (expect: pass passed, expect: violation was caught)
   1  a violation where none was expected, an unexpected pass, or a replay that did not reproduce
   2  bad input or usage: a scenario file that does not validate, a bad option
-  3  infrastructure: no backend could be provided, a worker or server could not start
-when several apply, the highest-priority one wins: 2, then 3, then 1.
+  3  infrastructure or error: no backend could be provided, a worker or server could not start,
+     racecheck itself failed in a trial (an invariant or setup raised)
+  4  inconclusive: no violation, but the run could not have shown one (no scheduling point
+     reached, a fault that never fired, an effect never recorded, no trigger body ran);
+     the reasons are printed, see docs/verdicts.md
+when several apply, the highest-priority one wins: 2, then 3, then 1, then 4.
 """
 
 
@@ -53,7 +57,7 @@ def _version() -> str:
 
 
 def _exit_code(codes: Sequence[int]) -> int:
-    for c in (2, 3, 1):
+    for c in (2, 3, 1, 4):
         if c in codes:
             return c
     return 0
@@ -252,7 +256,8 @@ def summary_table(outcomes: Sequence[Any]) -> str:
     for o in outcomes:
         status = o.status if o.status != "error" else f"error ({o.error_kind})"
         trials = f"{o.trials_run}/{o.trials_requested}" if o.trials_requested else "-"
-        rows.append((o.scenario, o.expect, status, trials, f"{o.elapsed:.1f}s", o.where))
+        name = o.scenario + (" [EMULATED]" if getattr(o, "emulated", None) else "")
+        rows.append((name, o.expect, status, trials, f"{o.elapsed:.1f}s", o.where))
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -260,8 +265,9 @@ def summary_table(outcomes: Sequence[Any]) -> str:
     n_bad = sum(o.exit_code == 1 for o in outcomes)
     n_input = sum(o.exit_code == 2 for o in outcomes)
     n_infra = sum(o.exit_code == 3 for o in outcomes)
+    n_inconclusive = sum(o.exit_code == 4 for o in outcomes)
     lines.append(f"{len(outcomes)} scenario(s): {n_ok} as expected, {n_bad} unexpected, "
-                 f"{n_input} bad input, {n_infra} infrastructure")
+                 f"{n_input} bad input, {n_infra} infrastructure/error, {n_inconclusive} inconclusive")
     from .backends.info import backends_text, merge_infos
 
     lines.append("backends: " + (backends_text(merge_infos([getattr(o, "backends", None) for o in outcomes]))
@@ -333,6 +339,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from .errors import ConfigError, DidNotReproduce, InfrastructureError
     from .runner import replay
     from .scenario.build import prepared
+    from .scenario.execute import emulated_backends
     from .scenario.loader import LoadedScenario, ScenarioError, load_file
 
     if args.times < 1:
@@ -355,6 +362,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     try:
         with prepared(scenario) as plan:
             opts = {k: v for k, v in plan.options.items() if k not in ("n", "seed", "strategy", "trials", "schedule")}
+            emulated = emulated_backends(opts.get("backends") or {})
+            if emulated:
+                print(f"EMULATED: {', '.join(emulated)} (not the real server)")
             rep = replay(plan.target, args.schedule, times=args.times, **opts)
     except ScenarioError as err:
         print(err, file=sys.stderr)

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import verdict
 from .drivers import DRIVERS
 from .errors import ConfigError
 from .faults import Fault
 from .invariants import Invariant
 from .spy import Spy
+from .targets import refuse_generators
 
 MODES = ("threads", "processes", "asyncio")
 
@@ -119,3 +121,6 @@ class RunConfig:
         self.instrument = tuple(self.instrument)
         if self.schedule and self.strategy == "stress":
             self.strategy = "replay"
+        if not isinstance(self.target, str):
+            refuse_generators(self.target, self.name)
+        verdict.validate(self)

@@ -25,3 +25,11 @@ class WorkerCrashed(BaseException):
     A BaseException so that ordinary ``except Exception`` handlers in user code do not
     swallow it.
     """
+
+
+class Inconclusive(AssertionError):
+    """``assert_ok()`` on a run that found no violation but could not have shown one (see docs/verdicts.md)."""
+
+
+class RunErrored(Inconclusive):
+    """``assert_ok()`` on a run in which racecheck itself failed (an invariant or setup() raised)."""

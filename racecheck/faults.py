@@ -60,6 +60,7 @@ class Fault:
     probability: float | None = None  # fire with this seeded probability per occurrence
     after: bool = False  # fire after the statement/call completed (ambiguous write)
     params: dict[str, Any] = field(default_factory=dict)
+    optional: bool = False  # may legitimately never fire: a run where it did not is still conclusive
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -125,15 +126,16 @@ def _common(
     every: bool,
     p: float | None,
     after: bool = False,
+    optional: bool = False,
     **params: Any,
 ) -> Fault:
     if every or p is not None:
         nth = None
-    return Fault(action, at, _workers(worker), nth, every, p, after, params)
+    return Fault(action, at, _workers(worker), nth, every, p, after, params, optional)
 
 
 def crash(at: str, *, worker: int | list[int] | None = None, nth: int = 1, every: bool = False,
-          p: float | None = None, after: bool = False) -> Fault:
+          p: float | None = None, after: bool = False, optional: bool = False) -> Fault:
     """Kill the worker at the point: SIGKILL in process mode, park and sever connections in thread mode.
 
     Args:
@@ -143,13 +145,15 @@ def crash(at: str, *, worker: int | list[int] | None = None, nth: int = 1, every
         every: fire every time from the nth on, not just once.
         p: fire with this probability each time instead (seeded: replayable).
         after: fire after the statement or call at the point completed, not before it.
+        optional: the run may pass without this fault firing (else a fault that never
+            fired makes the run inconclusive).
     """
-    return _common("crash", at, worker, nth, every, p, after)
+    return _common("crash", at, worker, nth, every, p, after, optional)
 
 
 def db_error(at: str = "sql:*", error: str = "OperationalError", *, after_commit: bool = False,
              message: str | None = None, worker: int | list[int] | None = None, nth: int = 1,
-             every: bool = False, p: float | None = None) -> Fault:
+             every: bool = False, p: float | None = None, optional: bool = False) -> Fault:
     """Fail a matching SQL statement before it is sent, or after it committed (``after_commit``: ack lost).
 
     Args:
@@ -161,13 +165,15 @@ def db_error(at: str = "sql:*", error: str = "OperationalError", *, after_commit
         nth: fire at the nth time the point is reached in a worker (1 = the first).
         every: fire every time from the nth on, not just once.
         p: fire with this probability each time instead (seeded: replayable).
+        optional: the run may pass without this fault firing (else a fault that never
+            fired makes the run inconclusive).
     """
-    return _common("db_error", at, worker, nth, every, p, after_commit, error=error, message=message)
+    return _common("db_error", at, worker, nth, every, p, after_commit, optional, error=error, message=message)
 
 
 def redis_error(at: str = "redis:*", error: str = "ConnectionError", *, message: str | None = None,
                 worker: int | list[int] | None = None, nth: int = 1, every: bool = False,
-                p: float | None = None, after: bool = False) -> Fault:
+                p: float | None = None, after: bool = False, optional: bool = False) -> Fault:
     """Fail a matching Redis command with a redis-py exception.
 
     Args:
@@ -179,13 +185,15 @@ def redis_error(at: str = "redis:*", error: str = "ConnectionError", *, message:
         every: fire every time from the nth on, not just once.
         p: fire with this probability each time instead (seeded: replayable).
         after: fire after the statement or call at the point completed, not before it.
+        optional: the run may pass without this fault firing (else a fault that never
+            fired makes the run inconclusive).
     """
-    return _common("redis_error", at, worker, nth, every, p, after, error=error, message=message)
+    return _common("redis_error", at, worker, nth, every, p, after, optional, error=error, message=message)
 
 
 def error(at: str, error: str = "RuntimeError", *, message: str | None = None,
           worker: int | list[int] | None = None, nth: int = 1, every: bool = False,
-          p: float | None = None, after: bool = False) -> Fault:
+          p: float | None = None, after: bool = False, optional: bool = False) -> Fault:
     """Raise an exception (a builtin name or a dotted path) at the point.
 
     Args:
@@ -197,13 +205,15 @@ def error(at: str, error: str = "RuntimeError", *, message: str | None = None,
         every: fire every time from the nth on, not just once.
         p: fire with this probability each time instead (seeded: replayable).
         after: fire after the statement or call at the point completed, not before it.
+        optional: the run may pass without this fault firing (else a fault that never
+            fired makes the run inconclusive).
     """
-    return _common("error", at, worker, nth, every, p, after, error=error, message=message)
+    return _common("error", at, worker, nth, every, p, after, optional, error=error, message=message)
 
 
 def backend_down(at: str, backend: str = "redis", *, how: str = "kill", duration: float = 0.0,
                  worker: int | list[int] | None = None, nth: int = 1, every: bool = False,
-                 p: float | None = None, after: bool = False) -> Fault:
+                 p: float | None = None, after: bool = False, optional: bool = False) -> Fault:
     """Kill the backend's client connections (``how='kill'``) or stop it for ``duration`` s (``how='stop'``).
 
     Args:
@@ -216,14 +226,17 @@ def backend_down(at: str, backend: str = "redis", *, how: str = "kill", duration
         every: fire every time from the nth on, not just once.
         p: fire with this probability each time instead (seeded: replayable).
         after: fire after the statement or call at the point completed, not before it.
+        optional: the run may pass without this fault firing (else a fault that never
+            fired makes the run inconclusive).
     """
     if how not in ("kill", "stop"):
         raise ConfigError(f"backend_down: how must be 'kill' or 'stop', got {how!r}")
-    return _common("backend_down", at, worker, nth, every, p, after, backend=backend, how=how, duration=duration)
+    return _common("backend_down", at, worker, nth, every, p, after, optional, backend=backend, how=how,
+                   duration=duration)
 
 
 def delay(at: str, seconds: float, *, worker: int | list[int] | None = None, nth: int = 1,
-          every: bool = False, p: float | None = None, after: bool = False) -> Fault:
+          every: bool = False, p: float | None = None, after: bool = False, optional: bool = False) -> Fault:
     """Sleep at the point (e.g. hold a lease past its TTL).
 
     Recorded as a ``fault`` event when the point is reached; the command the worker sends next
@@ -237,15 +250,17 @@ def delay(at: str, seconds: float, *, worker: int | list[int] | None = None, nth
         every: fire every time from the nth on, not just once.
         p: fire with this probability each time instead (seeded: replayable).
         after: fire after the statement or call at the point completed, not before it.
+        optional: the run may pass without this fault firing (else a fault that never
+            fired makes the run inconclusive).
     """
-    return _common("delay", at, worker, nth, every, p, after, seconds=seconds)
+    return _common("delay", at, worker, nth, every, p, after, optional, seconds=seconds)
 
 
 pause = delay
 
 
 def clock(at: str, shift: float, *, worker: int | list[int] | None = None, nth: int = 1,
-          every: bool = False, p: float | None = None, after: bool = False) -> Fault:
+          every: bool = False, p: float | None = None, after: bool = False, optional: bool = False) -> Fault:
     """Shift ``time.time()`` as the worker sees it by ``shift`` seconds from the point on.
 
     Args:
@@ -256,18 +271,33 @@ def clock(at: str, shift: float, *, worker: int | list[int] | None = None, nth: 
         every: fire every time from the nth on, not just once.
         p: fire with this probability each time instead (seeded: replayable).
         after: fire after the statement or call at the point completed, not before it.
+        optional: the run may pass without this fault firing (else a fault that never
+            fired makes the run inconclusive).
     """
-    return _common("clock", at, worker, nth, every, p, after, shift=shift)
+    return _common("clock", at, worker, nth, every, p, after, optional, shift=shift)
 
 
 def freeze(at: str, seconds: float, *, worker: int | list[int] | None = None, nth: int = 1,
-           every: bool = False, p: float | None = None, after: bool = False) -> Fault:
-    """Stop the whole worker process (SIGSTOP, every thread) for ``seconds``; mode 'processes' only."""
-    return _common("freeze", at, worker, nth, every, p, after, seconds=seconds)
+           every: bool = False, p: float | None = None, after: bool = False, optional: bool = False) -> Fault:
+    """Stop the whole worker process (SIGSTOP, every thread) for ``seconds``; mode 'processes' only.
+
+    Args:
+        at: the point glob.
+        seconds: how long the process stays stopped before SIGCONT.
+        worker: only in this worker (or these workers); ``None``: any worker.
+        nth: fire at the nth time the point is reached in a worker (1 = the first).
+        every: fire every time from the nth on, not just once.
+        p: fire with this probability each time instead (seeded: replayable).
+        after: fire after the statement or call at the point completed, not before it.
+        optional: the run may pass without this fault firing (else a fault that never
+            fired makes the run inconclusive).
+    """
+    return _common("freeze", at, worker, nth, every, p, after, optional, seconds=seconds)
 
 
 def scrub_env(names: list[str] | tuple[str, ...] = (), *, set: dict[str, str] | None = None,  # noqa: A002
-              when: str = "before_trigger", at: str = "*", worker: int | list[int] | None = None) -> Fault:
+              when: str = "before_trigger", at: str = "*", worker: int | list[int] | None = None,
+              optional: bool = False) -> Fault:
     """Remove (``names``) or change (``set``) environment variables at process start, after import,
     before the trigger, or at a point (``when='point'`` with ``at``).
 
@@ -277,10 +307,12 @@ def scrub_env(names: list[str] | tuple[str, ...] = (), *, set: dict[str, str] | 
         when: ``"start"`` (process start), ``"after_import"``, ``"before_trigger"`` or ``"point"``.
         at: the point glob when ``when='point'``.
         worker: only in this worker (or these workers).
+        optional: the run may pass without this fault firing (else a fault that never
+            fired makes the run inconclusive).
     """
     if when not in SCRUB_WHEN:
         raise ConfigError(f"scrub_env: when must be one of {', '.join(SCRUB_WHEN)}, got {when!r}")
-    return _common("scrub_env", at, worker, 1, False, None, False,
+    return _common("scrub_env", at, worker, 1, False, None, False, optional,
                    names=list(names), set=dict(set or {}), when=when)
 
 
@@ -384,7 +416,7 @@ class FaultInjector:
                 continue
             if not self._should_fire(idx, fault, worker):
                 continue
-            rt.record(h.FAULT, fault.action, None, at=label, phase=phase, fault=fault.describe(),
+            rt.record(h.FAULT, fault.action, None, at=label, phase=phase, fault=fault.describe(), index=idx,
                       **{k: v for k, v in fault.params.items() if k in ("error", "how", "seconds", "shift", "backend")})
             self._act(rt, worker, label, fault)
 

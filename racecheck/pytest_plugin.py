@@ -22,7 +22,15 @@ OPTIONS: dict[str, tuple[str, type, Any, str]] = {
     "example_db": ("racecheck_example_db", str, None,
                    "folder of saved failing schedules replayed first (default .racecheck under the "
                    "rootdir; 'off' disables it)"),
+    "inconclusive": ("racecheck_inconclusive", str, "fail",
+                     "what an inconclusive race.run whose verdict the test never read does: fail (default) "
+                     "or warn (see docs/verdicts.md)"),
 }
+INCONCLUSIVE_MODES = ("fail", "warn")
+
+
+class InconclusiveWarning(pytest.PytestWarning):
+    """A race.run was inconclusive and the test never read its verdict (--racecheck-inconclusive=warn)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -113,6 +121,7 @@ class Race:
         self.faults: list[Any] = []
         self.results: list[Any] = []
         self.replays: list[str] = []  # "reproduced k/K" per --racecheck-replay run
+        self.owned: list[Any] = []  # results whose verdict this fixture judges at the end of the test
         marker = request.node.get_closest_marker("racecheck")
         self.marker_defaults: dict[str, Any] = dict(marker.kwargs) if marker else {}
 
@@ -172,11 +181,16 @@ class Race:
         Takes every option of [RunConfig][racecheck.config.RunConfig]; the ``racecheck``
         marker and the ``--racecheck-*`` options set defaults. Saved failing schedules of
         this test (the [example database](../example-database.md)) are replayed first.
+
+        The fixture owns the verdict: a result whose violation, or whose inconclusive or error
+        verdict, the test never looked at fails the test (docs/verdicts.md says what counts as
+        looking); ``check=False`` (here or in the marker) opts this run out.
         """
         from .errors import DidNotReproduce
         from .runner import replay, run
 
         opts = self.options(**kwargs)
+        check = bool(opts.pop("check", True))
         schedule = _setting(self.request.config, "replay")
         if schedule:
             opts.pop("strategy", None)
@@ -191,15 +205,51 @@ class Race:
                 raise
             self.replays.append(f"reproduced {rep.reproduced}/{rep.times}")
             assert rep.result is not None
+            rep.result.looked.clear()  # replay() read it; the test has not yet
             self.results.append(rep.result)
+            if check:
+                self.owned.append(rep.result)
             return rep.result
         from .example_db import from_setting, run_examples_first
 
         db = from_setting(_setting(self.request.config, "example_db"), self.request.config.rootpath)
         key = f"{self.request.node.nodeid}#{len(self.results)}"
         result = run_examples_first(db, key, target, opts, run, replay)
+        result.looked.clear()  # the example database read it; the test has not yet
         self.results.append(result)
+        if check:
+            self.owned.append(result)
         return result
+
+    def settle(self) -> None:
+        """Fail (or, for inconclusive with --racecheck-inconclusive=warn, warn) on verdicts nobody read."""
+        from .verdict import PASS, VIOLATION, verdict_of
+
+        mode = _setting(self.request.config, "inconclusive")
+        if mode not in INCONCLUSIVE_MODES:
+            raise pytest.UsageError(f"--racecheck-inconclusive must be one of {', '.join(INCONCLUSIVE_MODES)}, "
+                                    f"got {mode!r}")
+        problems = []
+        for result in self.owned:
+            verdict = verdict_of(result)
+            if verdict == PASS or "verdict" in result.looked:
+                continue
+            if verdict == VIOLATION:
+                if "violation" not in result.looked:
+                    problems.append(f"race.run found a violation the test never asserted (call "
+                                    f"result.assert_ok(), or pass check=False to opt out):\n{result.report()}")
+                continue
+            text = (f"{result.summary_reasons()}\nThe test never read this verdict: call result.assert_ok() "
+                    "or read result.verdict, or pass check=False to opt out.")
+            if verdict == "inconclusive" and mode == "warn":
+                import warnings
+
+                warnings.warn(InconclusiveWarning(text), stacklevel=1)
+            else:
+                problems.append(text)
+        self.owned.clear()
+        if problems:
+            pytest.fail("\n\n".join(problems), pytrace=False)
 
 
 @pytest.fixture
@@ -219,6 +269,16 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> Generator[None, Any, 
     yield
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """After a test body that passed, fail it for any race.run verdict it never looked at."""
+    res = yield
+    r = getattr(item, "_racecheck_race", None)
+    if r is not None:
+        r.settle()
+    return res
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
@@ -230,8 +290,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     if r is None:
         return
+    from .verdict import PASS, verdict_of
+
     for result in r.results:
-        if not result.ok:
+        if verdict_of(result) != PASS:
             text = result.report()
             if text.splitlines()[0] not in report.longreprtext:  # assert_ok() already printed it
                 report.sections.append(("racecheck", text))

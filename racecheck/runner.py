@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from . import _runtime, replay_lines
+from . import _runtime, replay_lines, verdict
 from . import history as h
 from .config import RunConfig
 from .drivers import install_drivers
@@ -39,6 +39,7 @@ from .scheduling.async_controller import AsyncController
 from .scheduling.noise import NoiseGate
 from .search_hooks import install_search
 from .spy import install_spies, load_callable
+from .targets import refuse_generators, settle
 from .validate import check_keywords
 
 _run_lock = threading.Lock()
@@ -150,7 +151,7 @@ class Runner:
         res = RunResult(cfg.name, cfg.n, cfg.mode, cfg.strategy, self.seed, trials, cfg.trials, elapsed,
                         exhausted, aborted, cfg.replay_hint or replay_lines.python_hint(cfg.target))
         res.worker_start = self.worker_start
-        return res
+        return verdict.judge(cfg, res)
 
     # -- instrumentation lifetime --------------------------------------------------------
     def _instrumented(self) -> _Instrumented:
@@ -219,6 +220,7 @@ class Runner:
             return trial
         check_invariants(trial, invariants)
         explain_trial(trial)
+        verdict.note_trial(cfg, trial)
         return trial
 
     def _recover(self, rt: _runtime.Runtime) -> list[h.Event]:
@@ -276,7 +278,12 @@ class Runner:
             idents[i] = threading.get_ident()
             try:
                 if prepare is not None:
-                    prepare(i)  # e.g. open a connection so that all requests leave together
+                    try:
+                        prepare(i)  # e.g. open a connection so that all requests leave together
+                    except Exception as exc:  # noqa: BLE001 - the trial reports that no body ran
+                        rt.record(h.ERROR, **h.error_payload(exc), stage="prepare")
+                        barrier.abort()  # the others must not wait for a worker that will never come
+                        return
                 try:
                     barrier.wait(timeout=cfg.timeout)
                 except threading.BrokenBarrierError:
@@ -286,7 +293,7 @@ class Runner:
                     controller.arrive(i, "start")
                 rt.record(h.START)
                 try:
-                    res = fn(*self.trigger_args(i), **cfg.kwargs)
+                    res = settle(fn(*self.trigger_args(i), **cfg.kwargs))
                     rt.record(h.END, result=h.short_repr(res))
                 except WorkerCrashed:
                     return
@@ -341,9 +348,9 @@ class Runner:
     @property
     def callable_target(self) -> Callable[..., Any]:
         t = self.cfg.target
-        if isinstance(t, str):
-            return load_callable(t)
-        return t
+        fn = load_callable(t) if isinstance(t, str) else t
+        refuse_generators(fn, self.cfg.name)
+        return fn
 
     # -- actions the workers ask the runner to carry out ----------------------------------
     def parent_call(self, action: str, params: dict[str, Any]) -> Any:

@@ -82,6 +82,9 @@ def parse_key_spec(spec: str) -> tuple[str, str]:
     return source, arg
 
 
+RUNNING: set[EffectSink] = set()  # started sinks: effects may come by any path name (racecheck.verdict)
+
+
 class EffectSink:
     """A loopback HTTP server on a free port whose every call is an effect; use as a context manager."""
 
@@ -120,10 +123,12 @@ class EffectSink:
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="racecheck-effect-sink", daemon=True)
         self._thread.start()
+        RUNNING.add(self)
         return self
 
     def stop(self) -> None:
         server, self._server = self._server, None
+        RUNNING.discard(self)
         if server is None:
             return
         self._closing.set()  # releases hung calls

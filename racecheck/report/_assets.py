@@ -13,6 +13,9 @@ code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, m
   vertical-align: middle; margin-left: 6px; }
 .badge.fail { background:#fee2e2; color:#991b1b; } .badge.pass { background:#dcfce7; color:#166534; }
 .badge.maybe { background:#fef3c7; color:#92400e; }
+.verdict-pass { border-left:6px solid #16a34a; } .verdict-violation { border-left:6px solid #dc2626; }
+.verdict-inconclusive { border-left:6px solid #d97706; background:#fffbeb; }
+.verdict-error { border-left:6px solid #7c3aed; background:#f5f3ff; }
 #summary dl { display:flex; flex-wrap:wrap; gap:4px 18px; margin:6px 0 0; }
 #summary dt { color:#6b7280; } #summary dt::after { content:":"; }
 #summary dd { margin:0 0 0 4px; font-weight:600; } #summary dl div { display:flex; }

@@ -31,7 +31,7 @@ def _e(text: object) -> str:
 def _pick_trial(result: RunResult, trial: TrialRecord | None) -> TrialRecord | None:
     if trial is not None:
         return trial
-    return result.first_failure or (result.trials[-1] if result.trials else None)
+    return result._first() or (result.trials[-1] if result.trials else None)
 
 
 def render_html(result: RunResult, trial: TrialRecord | None = None,
@@ -54,6 +54,7 @@ def render_html(result: RunResult, trial: TrialRecord | None = None,
         f"<style>{CSS}</style></head>",
         '<body data-rendered="0">',
         _summary(result, t, in_use() if backends is None else backends),
+        _verdict(result),
         _violations(t),
         _replay(result, t),
     ]
@@ -92,7 +93,7 @@ def write_html(result: RunResult, trial: TrialRecord | None, path_or_dir: str | 
 
 def write_failing_html(result: RunResult, directory: str | os.PathLike[str]) -> list[str]:
     """One page per failing trial kept in ``result``, written into ``directory``; returns the paths."""
-    return [write_html(result, t, Path(directory)) for t in result.failing]
+    return [write_html(result, t, Path(directory)) for t in result._failing()]
 
 
 def report_paths_line(path: str | os.PathLike[str]) -> str:
@@ -137,6 +138,16 @@ def _why_windows(t: TrialRecord, model: m.TimelineModel) -> str:
                    f'data-ms0="{ms0:.6f}" data-ms1="{ms1:.6f}" style="background:rgba(37,99,235,.10);'
                    f'border-color:rgba(37,99,235,.5)" title="{_e(text)}: {ms0:.3f}..{ms1:.3f} ms"></div>')
     return "".join(out)
+
+
+def _verdict(result: RunResult) -> str:
+    """The banner: the run's verdict and, when it is not a plain pass or violation, why."""
+    from ..verdict import verdict_of
+
+    v = verdict_of(result)
+    reasons = "".join(f"<li>{_e(r)}</li>" for r in result._reasons())
+    return (f'<section id="verdict" class="panel verdict-{v}" data-verdict="{v}"><strong>Verdict: '
+            f"{_e(v.upper())}</strong>{f'<ul>{reasons}</ul>' if reasons else ''}</section>")
 
 
 def _violations(t: TrialRecord | None) -> str:

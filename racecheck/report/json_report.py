@@ -16,7 +16,7 @@ from .outcomes import check_outcome, elapsed, result_dict, summary
 FORMAT = "racecheck-report"
 VERSION = 1
 FIELDS = ("scenario", "file", "line", "expect", "status", "error_kind", "message", "elapsed_s",
-          "result", "error", "html", "backends")
+          "result", "error", "html", "backends", "emulated", "verdict", "reasons")
 
 
 def machine() -> dict[str, Any]:
@@ -36,6 +36,9 @@ def build_json(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
         s["expect"] = o.get("expect", "violation")
         s["ok"] = o["status"] == "as-expected"
         s["result"] = result_dict(o.get("result"))
+        s["verdict"] = (s["result"] or {}).get("verdict")
+        s["reasons"] = (s["result"] or {}).get("reasons") or []
+        s["emulated"] = list(o.get("emulated") or [])
         s["html"] = os.fspath(o["html"]) if o.get("html") else None
         s["file"] = os.fspath(o["file"]) if o.get("file") else None
         s["elapsed_s"] = elapsed(o)

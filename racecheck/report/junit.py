@@ -1,8 +1,10 @@
 """JUnit XML: one testcase per scenario, for CI dashboards.
 
-``as-expected`` passes; ``unexpected-violation`` and ``unexpected-pass`` are
-``<failure>`` elements carrying the text report; ``error`` (bad input, backend down)
-is an ``<error>`` element.
+``as-expected`` passes; ``unexpected-violation``, ``unexpected-pass`` and
+``inconclusive`` (the run could not have shown a bug: a CI must not count it green) are
+``<failure>`` elements carrying the text report; ``error`` (bad input, backend down, a
+racecheck-side error) is an ``<error>`` element. A scenario run on an emulated backend
+carries an ``emulated`` property and an ``EMULATED`` line in its system-out.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ def _failure_message(o: dict[str, Any]) -> str:
         n = r.get("trials_run", o.get("trials_run", 0))
         return (f"expected a violation but {n} trials passed; the race may be fixed "
                 "or need more trials or another strategy")
+    if o["status"] == "inconclusive":
+        return "inconclusive: " + ("; ".join(r.get("reasons") or []) or str(o.get("message") or ""))
     vs = r.get("violations") or []
     first = vs[0]["message"] if vs else "violation"
     inv = vs[0]["invariant"] + ": " if vs else ""
@@ -68,7 +72,7 @@ def build_junit(outcomes: list[dict[str, Any]]) -> ET.Element:
     for i, o in enumerate(outcomes):
         check_outcome(o, i)
     s = summary(outcomes)
-    failures = s["unexpected-pass"] + s["unexpected-violation"]
+    failures = s["unexpected-pass"] + s["unexpected-violation"] + s["inconclusive"]
     total_time = sum(elapsed(o) for o in outcomes)
     root = ET.Element("testsuites", name="racecheck", tests=str(s["total"]), failures=str(failures),
                       errors=str(s["error"]), time=f"{total_time:.3f}")
@@ -83,18 +87,23 @@ def build_junit(outcomes: list[dict[str, Any]]) -> ET.Element:
         if o.get("file"):
             attrs["file"] = _clean(os.fspath(o["file"]))
         case = ET.SubElement(suite, "testcase", attrs)
-        if o.get("backends"):
-            _properties(case, _backend_props(o["backends"]))
+        props = _backend_props(o["backends"]) if o.get("backends") else {}
+        if o.get("emulated"):
+            props["emulated"] = ", ".join(o["emulated"])
+        if props:
+            _properties(case, props)
         status = o["status"]
         if status == "error":
             err = _clean(str(o.get("error") or o.get("message") or "error"))
             kind = str(o.get("error_kind") or "error")
             el = ET.SubElement(case, "error", message=err.splitlines()[0] if err else "error", type=kind)
             el.text = err
-        elif status in ("unexpected-pass", "unexpected-violation"):
+        elif status in ("unexpected-pass", "unexpected-violation", "inconclusive"):
             el = ET.SubElement(case, "failure", message=_clean(_failure_message(o)), type=status)
             el.text = _clean(text_report(o))
         out = [f"expect: {o.get('expect', 'violation')}, status: {status}"]
+        if o.get("emulated"):
+            out.append(f"EMULATED: {', '.join(o['emulated'])} (not the real server)")
         r = result_dict(o.get("result"))
         if r:
             out.append(f"trials run: {r.get('trials_run')}, trials to detection: {r.get('trials_to_detection')}")

@@ -2,12 +2,13 @@
 
 An outcome is a dict::
 
-    {"scenario": name, "file": path, "expect": "violation" | "pass",
-     "status": "as-expected" | "unexpected-pass" | "unexpected-violation" | "error",
+    {"scenario": name, "file": path, "expect": "violation" | "pass" | "inconclusive",
+     "status": "as-expected" | "unexpected-pass" | "unexpected-violation" | "inconclusive" | "error",
      "result": RunResult | RunResult.to_dict() | None, "error": str | None, "html": path | None,
      # optional:
      "report": text report (else rebuilt from the result), "line": int, "error_kind": "input" | "infra",
-     "message": one-line verdict, "elapsed_s": float, "trials_run": int}
+     "message": one-line verdict, "elapsed_s": float, "trials_run": int,
+     "emulated": ["redis via fakeredis"] when a backend was an emulation}
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from .. import history as h
 from ..invariants import Violation
 from ..result import RunResult, TrialRecord
 
-STATUSES = ("as-expected", "unexpected-pass", "unexpected-violation", "error")
-EXPECTS = ("violation", "pass")
+STATUSES = ("as-expected", "unexpected-pass", "unexpected-violation", "inconclusive", "error")
+EXPECTS = ("violation", "pass", "inconclusive")
 
 
 def check_outcome(outcome: dict[str, Any], i: int) -> None:
@@ -33,7 +34,7 @@ def check_outcome(outcome: dict[str, Any], i: int) -> None:
                          f"use one of {', '.join(STATUSES)}")
     if outcome.get("expect", "violation") not in EXPECTS:
         raise ValueError(f"outcome {i} ({outcome.get('scenario')}) has expect {outcome.get('expect')!r}; "
-                         f"use 'violation' or 'pass'")
+                         f"use {', '.join(repr(e) for e in EXPECTS)}")
 
 
 def result_dict(result: Any) -> dict[str, Any] | None:

@@ -151,7 +151,7 @@ def build_fault(item: FaultItem, loc: Loc, backends: set[str]) -> F.Fault:
     kind = item.kind
     d = item.spec.model_dump()
     loc = loc + (kind,)
-    common = {k: d.pop(k) for k in ("worker", "nth", "every", "p", "after") if k in d}
+    common = {k: d.pop(k) for k in ("worker", "nth", "every", "p", "after", "optional") if k in d}
     if kind in ("db_error", "redis_error", "error"):
         try:
             F.resolve_error(kind, d["error"])
@@ -165,7 +165,8 @@ def build_fault(item: FaultItem, loc: Loc, backends: set[str]) -> F.Fault:
                                              f"{', '.join(sorted(backends)) or 'no backends'}; add it under 'backends:'")
     try:
         if kind == "scrub_env":
-            return F.scrub_env(d["names"], set=d["set"], when=d["when"], at=d["at"], worker=common.get("worker"))
+            return F.scrub_env(d["names"], set=d["set"], when=d["when"], at=d["at"], worker=common.get("worker"),
+                               optional=common.get("optional", False))
         if kind == "db_error":
             common.pop("after", None)
             return F.db_error(d["at"], d["error"], after_commit=d["after_commit"], message=d["message"], **common)

@@ -1,7 +1,9 @@
 """Run one loaded scenario and judge it against its ``expect``.
 
 An outcome is as expected (exit 0), an unexpected violation or an unexpected pass
-(exit 1), bad input (exit 2) or an infrastructure failure such as no backend (exit 3).
+(exit 1), bad input (exit 2), an infrastructure failure such as no backend or a
+racecheck-side error in a trial (exit 3), or inconclusive (exit 4: the run could not
+have shown the bug; see docs/verdicts.md).
 Its :meth:`ScenarioOutcome.to_dict` is the outcome dict racecheck.report consumes.
 """
 
@@ -20,7 +22,8 @@ AS_EXPECTED = "as-expected"
 UNEXPECTED_PASS = "unexpected-pass"
 UNEXPECTED_VIOLATION = "unexpected-violation"
 ERROR = "error"
-INPUT, INFRA = "input", "infrastructure"
+INCONCLUSIVE = "inconclusive"
+INPUT, INFRA, RUN = "input", "infrastructure", "run"
 
 
 @dataclass
@@ -42,6 +45,7 @@ class ScenarioOutcome:
     result_dict: dict[str, Any] | None = None
     result: Any = field(default=None, repr=False, compare=False)
     backends: dict[str, Any] = field(default_factory=dict)  # kind -> provider/version it ran on
+    emulated: list[str] = field(default_factory=list)  # "redis via fakeredis": not the real server
 
     @property
     def ok(self) -> bool:
@@ -52,15 +56,19 @@ class ScenarioOutcome:
         if self.status == AS_EXPECTED:
             return 0
         if self.status == ERROR:
-            return 3 if self.error_kind == INFRA else 2
+            return 2 if self.error_kind == INPUT else 3
+        if self.status == INCONCLUSIVE:
+            return 4
         return 1
 
     @property
     def label(self) -> str:
         if self.status == ERROR:
             return "INFRA" if self.error_kind == INFRA else "ERROR"
+        if self.status == INCONCLUSIVE:
+            return "INCONCLUSIVE"
         if self.status == AS_EXPECTED:
-            return "CAUGHT" if self.expect == "violation" else "PASS"
+            return {"violation": "CAUGHT", "inconclusive": "INCONCLUSIVE"}.get(self.expect, "PASS")
         return "FAIL"
 
     @property
@@ -69,9 +77,10 @@ class ScenarioOutcome:
 
     def line_text(self) -> str:
         """The one-line result printed per scenario."""
+        emu = f" [EMULATED: {', '.join(self.emulated)}]" if self.emulated else ""
         if self.status == ERROR and self.error_kind == INPUT:
             return f"{self.label:<6} {self.message}"
-        return f"{self.label:<6} {self.scenario}: {self.message}"
+        return f"{self.label:<6} {self.scenario}{emu}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         """The outcome dict of racecheck.report (plus line, error_kind, message, elapsed_s)."""
@@ -83,6 +92,7 @@ class ScenarioOutcome:
             "report": self.report, "html": self.html, "elapsed_s": self.elapsed,
             "trials_run": self.trials_run, "trials_requested": self.trials_requested,
             "backends": self.backends,
+            "emulated": list(self.emulated),
         }
 
     def portable(self) -> dict[str, Any]:
@@ -96,7 +106,8 @@ class ScenarioOutcome:
         return cls(d["scenario"], d["file"], d.get("line"), d["expect"], d["status"], d["message"],
                    d.get("error_kind"), d.get("report", ""), float(d.get("elapsed_s") or 0.0),
                    int(d.get("trials_run") or 0), int(d.get("trials_requested") or 0), d.get("html"),
-                   d.get("result"), backends=d.get("backends") or {})
+                   d.get("result"), backends=d.get("backends") or {},
+                   emulated=list(d.get("emulated") or []))
 
 
 def error_outcome(err: ScenarioError, expect: str = "pass") -> ScenarioOutcome:
@@ -120,6 +131,7 @@ def run_scenario(loaded: LoadedScenario, *, profile: str = "fast", report_dir: s
             from ..backends.info import handles_info
 
             backends = handles_info(plan.options.get("backends"))
+            emulated = emulated_backends(plan.options.get("backends") or {})
             result = run(plan.target, **plan.options)
     except ScenarioError as err:
         return error_outcome(err, loaded.spec.expect)
@@ -130,7 +142,14 @@ def run_scenario(loaded: LoadedScenario, *, profile: str = "fast", report_dir: s
     except Exception as exc:  # noqa: BLE001 - a backend or engine failure: infrastructure, no traceback
         return infra_outcome(loaded, f"{type(exc).__name__}: {exc}", time.monotonic() - t0)
     outcome = judge(loaded, result, time.monotonic() - t0, report_dir, backends)
+    outcome.emulated = emulated
     return outcome
+
+
+def emulated_backends(handles: dict[str, Any]) -> list[str]:
+    """"redis via fakeredis" for each backend handle that is an emulation, not the real server."""
+    return [f"{name} via {getattr(getattr(hd, 'server', hd), 'provider', 'an emulation')}"
+            for name, hd in sorted(handles.items()) if getattr(hd, "emulated", False)]
 
 
 def judge(loaded: LoadedScenario, result: Any, elapsed: float,
@@ -141,7 +160,25 @@ def judge(loaded: LoadedScenario, result: Any, elapsed: float,
     first = result.first_failure
     broken = sorted({v.invariant for v in first.violations}) if first is not None else []
     trials = f"{result.trials_run}/{result.trials_requested} trials"
-    if spec.expect == "pass":
+    verdict = result.verdict
+    if verdict in (INCONCLUSIVE, ERROR):
+        why = "; ".join(result.reasons)
+        if verdict == ERROR:
+            status, message = ERROR, f"racecheck error in {trials}: {why}"
+        elif spec.expect == INCONCLUSIVE:
+            status, message = AS_EXPECTED, f"inconclusive as expected ({trials}): {why}"
+        else:
+            status, message = INCONCLUSIVE, f"inconclusive, no violation in {trials} ({elapsed:.1f}s): {why}"
+        outcome = ScenarioOutcome(spec.name, str(loaded.file), loaded.line, spec.expect, status, message,
+                                  RUN if status == ERROR else None, report=result.report(), elapsed=elapsed,
+                                  trials_run=result.trials_run, trials_requested=result.trials_requested,
+                                  result_dict=result.to_dict(), result=result)
+        return outcome
+    if spec.expect == INCONCLUSIVE:
+        status = UNEXPECTED_VIOLATION if first is not None else UNEXPECTED_PASS
+        message = (f"expected an inconclusive run but it {'found a violation' if first else 'passed'} "
+                   f"({trials}); set 'expect: {'violation' if first else 'pass'}' if that is now right")
+    elif spec.expect == "pass":
         if result.ok:
             status, message = AS_EXPECTED, f"no violation in {trials} ({elapsed:.1f}s)"
         else:

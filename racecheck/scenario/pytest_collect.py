@@ -67,6 +67,14 @@ class ScenarioItem(pytest.Item):
         if isinstance(self.entry, ScenarioError):
             raise self.entry
         self.outcome = run_scenario(self.entry, overrides=self._overrides())
+        if self.outcome.status == "inconclusive":
+            from ..pytest_plugin import InconclusiveWarning, _setting
+
+            if _setting(self.config, "inconclusive") == "warn":  # --racecheck-inconclusive=warn
+                import warnings
+
+                warnings.warn(InconclusiveWarning(self.outcome.line_text()), stacklevel=1)
+                return
         if not self.outcome.ok:
             raise ScenarioFailed(self.outcome)
 

@@ -73,6 +73,8 @@ class _FaultBase(_Strict):
     every: bool = Field(False, description="fire on every matching occurrence")
     p: float | None = Field(None, ge=0.0, le=1.0, description="fire with this seeded probability")
     after: bool = Field(False, description="fire after the call/statement completed")
+    optional: bool = Field(False, description="may legitimately never fire: a run where it did not is not "
+                                              "inconclusive")
 
     @field_validator("at")
     @classmethod
@@ -137,6 +139,7 @@ class ScrubEnvFault(_Strict):
     when: Literal["start", "after_import", "before_trigger", "point"] = "before_trigger"
     at: str = "*"
     worker: int | list[int] | None = None
+    optional: bool = Field(False, description="may legitimately never fire (when: point)")
 
     @field_validator("at")
     @classmethod
@@ -435,8 +438,9 @@ class Scenario(_Strict):
     faults: list[FaultItem] = Field(default_factory=list)
     invariants: list[InvariantItem] | None = Field(None, description="default: no_exceptions")
     backends: BackendsSpec | None = None
-    expect: Literal["pass", "violation"] = Field(
-        "pass", description="'violation': the scenario passes only if a violation is found (a known bug)")
+    expect: Literal["pass", "violation", "inconclusive"] = Field(
+        "pass", description="'violation': the scenario passes only if a violation is found (a known bug); "
+                            "'inconclusive': only if the run could not have shown one (see docs/verdicts.md)")
     expect_invariant: str | None = Field(None, description="with expect: violation, the invariant that must break")
 
     @field_validator("target")

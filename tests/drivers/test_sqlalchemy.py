@@ -82,7 +82,7 @@ def test_db_error_after_commit_through_session_commit(url, dbapi):
 def test_after_commit_fault_does_not_fire_on_session_rollback(url, dbapi):
     res = _run(sa.insert_rollback, url, dbapi, n=1, trials=1,
                faults=[racecheck.db_error(at="sql:INSERT INTO t*", error="OperationalError",
-                                          after_commit=True)])
+                                          after_commit=True, optional=True)])
     res.assert_ok()
     assert res.trials[0].history.filter(h.FAULT) == []
     assert scenarios.texts(res.trials[0])  # the INSERT was seen

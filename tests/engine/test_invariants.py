@@ -45,9 +45,11 @@ def test_at_most_once_catches_duplicate() -> None:
 
 
 def test_at_most_once_passes_locked_target_and_no_effect() -> None:
-    """at_most_once passes the locked twin, and passes when nothing happened at all."""
+    """at_most_once passes the locked twin; when nothing happened at all it had nothing to count."""
     _cta(racecheck.at_most_once("spawn"), targets.check_then_act_locked).assert_ok()
-    racecheck.run(targets.noop, n=2, trials=1, invariants=[racecheck.at_most_once("spawn")]).assert_ok()
+    res = racecheck.run(targets.noop, n=2, trials=1, invariants=[racecheck.at_most_once("spawn")])
+    assert res.ok and res.verdict == "inconclusive"
+    assert "effect 'spawn' was never recorded in any of 1 trials" in res.reasons[0]
 
 
 def test_at_least_once_reports_missing_expected_key() -> None:

@@ -104,4 +104,4 @@ def test_report_text_has_header_violation_timeline_and_replay() -> None:
 def test_report_of_passing_run_is_the_summary() -> None:
     """report() of a passing run is a one-line summary saying no violation."""
     res = _locked()
-    assert res.report() == "check_then_act_locked: 5 trials, no violation"
+    assert res.report() == "check_then_act_locked: PASS, 5 trials, no violation"

@@ -18,7 +18,7 @@ def test_json_round_trips_with_documented_fields(outcomes, tmp_path):
     assert {"hostname", "platform", "python", "cpus"} <= set(doc["machine"])
     assert doc["created"].endswith("+00:00")
     assert doc["summary"] == {"total": 5, "as-expected": 2, "unexpected-pass": 1,
-                              "unexpected-violation": 1, "error": 1, "ok": False}
+                              "unexpected-violation": 1, "inconclusive": 0, "error": 1, "ok": False}
     assert [s["scenario"] for s in doc["scenarios"]] == [o["scenario"] for o in outcomes]
     for s in doc["scenarios"]:
         assert set(FIELDS) | {"ok"} == set(s)
