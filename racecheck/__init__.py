@@ -46,7 +46,7 @@ from .runner import ReplayResult, replay, run
 from .scheduling import Schedule
 from .spy import Spy, spy
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "RECOVER_WORKER",
