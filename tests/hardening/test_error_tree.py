@@ -10,8 +10,13 @@ import racecheck
 from racecheck.errors import RacecheckError
 
 # Not racecheck failures: control-flow unwinders, the outcomes a user's HTTP/command trigger
-# records in the history, and the pytest failure of a scenario that broke its ``expect``.
+# records in the history, the pytest failure of a scenario that broke its ``expect``, the
+# verdicts ``assert_ok()`` raises (AssertionErrors: a test outcome, not a racecheck fault) and
+# the pytest warning of an unread inconclusive verdict.
 NOT_RACECHECK_ERRORS = {
+    "racecheck.errors.Inconclusive",
+    "racecheck.errors.RunErrored",
+    "racecheck.pytest_plugin.InconclusiveWarning",
     "racecheck.errors.WorkerCrashed",
     "racecheck.hypothesis_search._Found",
     "racecheck.external.http.HttpStatusError",
