@@ -54,6 +54,7 @@ class _Generation:
                               list(cfg.faults), runner.seed, -1, list(cfg.spies), tuple(cfg.drivers),
                               False, list(sys.path), cfg.timeout, clock)
             spec.extra["search"] = search_options(cfg)  # virtual time and instrument in the worker
+            spec.extra["runner_pid"] = os.getpid()  # a forked worker's parent is the template
             if template is not None:
                 spec.extra["environ"] = dict(os.environ)  # as a spawned worker would inherit it now
             try:
