@@ -136,7 +136,11 @@ class ProcessPool:
         self._prefetch: threading.Thread | None = None
         self._next_error: BaseException | None = None
         self.template: Any = None
-        runner.worker_start = self._start_template()
+        try:
+            runner.worker_start = self._start_template()
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)  # a refused start_method='fork' leaves nothing
+            raise
 
     def _start_template(self) -> str:
         """Start the warm template when it is wanted and safe; say how workers will start."""
