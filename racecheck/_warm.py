@@ -12,7 +12,7 @@ import io
 import json
 import os
 import time
-from multiprocessing import context, forkserver, popen_forkserver, reduction, spawn, util
+from multiprocessing import context, forkserver, popen_forkserver, process, reduction, spawn, util
 from typing import Any
 
 _SERVERS: dict[int, Any] = {}  # id -> multiprocessing.forkserver.ForkServer
@@ -62,12 +62,21 @@ class Template:
         import sys
 
         params = json.dumps({"target": target, "modules": modules, "status": status_path,
-                             "sys_path": list(sys.path)})
+                             "sys_path": list(sys.path), "runner": os.getpid()})
         saved = os.environ.get("RACECHECK_ZYGOTE")
         os.environ["RACECHECK_ZYGOTE"] = params  # read (and removed) by racecheck._zygote
+        # The server's socket goes in the run's temp dir (reclaimed by the runner's pid when a
+        # SIGKILLed run leaves it), not in a pymp-* dir that only an orderly exit removes.
+        config = process.current_process()._config  # type: ignore[attr-defined]
+        saved_tmp = config.get("tempdir")
+        config["tempdir"] = os.path.dirname(status_path)
         try:
             self.server.ensure_running()
         finally:
+            if saved_tmp is None:
+                config.pop("tempdir", None)
+            else:
+                config["tempdir"] = saved_tmp
             if saved is None:
                 os.environ.pop("RACECHECK_ZYGOTE", None)
             else:

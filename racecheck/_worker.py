@@ -82,7 +82,8 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
     """
     from .parent_watch import watch_parent
 
-    watch_parent(os.path.dirname(spec.stack_path))  # a SIGKILLed runner leaves no worker behind
+    # a SIGKILLed runner (or template) leaves no worker behind
+    watch_parent(os.path.dirname(spec.stack_path), runner=spec.extra.get("runner_pid"))
     for p in reversed(spec.sys_path):
         if p not in sys.path:
             sys.path.insert(0, p)

@@ -45,6 +45,10 @@ def _prepare() -> None:
     if raw is None:
         return
     params = json.loads(raw)
+    if "runner" in params:
+        from .parent_watch import die_with_parent
+
+        die_with_parent(int(params["runner"]))  # a SIGKILLed runner leaves no template behind
     import sys
 
     for p in reversed(params.get("sys_path", [])):

@@ -54,6 +54,7 @@ class _Generation:
                               list(cfg.faults), runner.seed, -1, list(cfg.spies), tuple(cfg.drivers),
                               False, list(sys.path), cfg.timeout, clock)
             spec.extra["search"] = search_options(cfg)  # virtual time and instrument in the worker
+            spec.extra["runner_pid"] = os.getpid()  # a forked worker's parent is the template
             if template is not None:
                 spec.extra["environ"] = dict(os.environ)  # as a spawned worker would inherit it now
             try:
@@ -135,7 +136,11 @@ class ProcessPool:
         self._prefetch: threading.Thread | None = None
         self._next_error: BaseException | None = None
         self.template: Any = None
-        runner.worker_start = self._start_template()
+        try:
+            runner.worker_start = self._start_template()
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)  # a refused start_method='fork' leaves nothing
+            raise
 
     def _start_template(self) -> str:
         """Start the warm template when it is wanted and safe; say how workers will start."""
