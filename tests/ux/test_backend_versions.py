@@ -74,6 +74,7 @@ def test_junit_has_properties_with_version(cli_run: tuple[subprocess.CompletedPr
 
 def test_html_names_the_backends(tmp_path: Path) -> None:
     from racecheck.report import render_html
+
     from .helpers import small_result
 
     html = render_html(small_result(), backends={"redis": {"provider": "embedded", "version": "Valkey 9.0",
