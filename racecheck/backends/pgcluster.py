@@ -38,6 +38,7 @@ SERVER_SETTINGS = {
     "autovacuum": "off",
     "jit": "off",
     "max_connections": "300",
+    "max_prepared_transactions": "16",  # targets using two-phase commit work, and reset undoes them
     "shared_buffers": "32MB",
     "dynamic_shared_memory_type": "mmap",  # files in PGDATA, not /dev/shm: nothing to leak
     "max_wal_size": "1GB",
