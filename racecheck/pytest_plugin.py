@@ -297,7 +297,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             text = result.report()
             if text.splitlines()[0] not in report.longreprtext:  # assert_ok() already printed it
                 report.sections.append(("racecheck", text))
+            _one_line_summary(report, text.splitlines()[0])
             break
+
+
+def _one_line_summary(report: pytest.TestReport, report_head: str) -> None:
+    """Keep the short test summary to one line when the failure message carries racecheck's report.
+
+    pytest prints the whole crash message in its summary on CI (``CI`` set) or with ``-vv``; the
+    report (timeline, schedule) is already in the failure section above, so a second copy there
+    is noise. Only racecheck's own message is cut: any other multi-line message is left alone."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", None)
+    if not isinstance(message, str) or "\n" not in message or report_head not in message:
+        return
+    crash.message = message.split("\n", 1)[0]  # type: ignore[union-attr]
 
 
 try:  # Backend fixtures live at the edge; they import their drivers lazily.

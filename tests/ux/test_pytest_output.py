@@ -60,6 +60,30 @@ def _section(out: str, test: str) -> str:
     return out[start: start + 10 + nxt.start()] if nxt else out[start:]
 
 
+@pytest.mark.parametrize("env", [{"CI": "true"}, {"BUILD_NUMBER": "7"}, {}])
+def test_short_summary_is_one_line_on_ci_too(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    """pytest prints the whole crash message in its short summary on CI: the report is not
+    repeated there, only its first line (what failed), and a plain assert keeps pytest's own."""
+    for name in ("CI", "BUILD_NUMBER"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    pytester.makepyfile(test_buggy=BUGGY_PROJECT)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-rf")
+    result.assert_outcomes(failed=2)
+    out = result.stdout.str()
+    summary = out[out.index("short test summary info"):]
+    assert summary.count("VIOLATION exactly_once") == 0
+    lines = summary.splitlines()[1:]
+    assert lines[0].startswith("FAILED test_buggy.py::test_spawns_once - AssertionError: ex")
+    assert lines[1].startswith("FAILED test_buggy.py::test_plain_assert - assert ")
+    if env:  # on CI pytest does not trim: the whole first line of racecheck's message is there
+        assert lines[0].endswith("exactly_once violated in 1 of 1 trials for key(s) j1")
+    assert out.count("VIOLATION exactly_once") == 2  # once in each test's own failure section
+
+
 def test_failure_report_is_printed_once(failing_output: str) -> None:
     one = _section(failing_output, "test_spawns_once")
     assert one.count("VIOLATION exactly_once") == 1
