@@ -36,8 +36,6 @@ from typing import Any
 from .. import _runtime
 from .. import history as h
 
-CONTROLLED = ("random", "pct", "dfs", "replay", "hypothesis")
-
 _real: dict[str, Callable[..., Any]] = {
     "sleep": time.sleep,
     "time": time.time,
@@ -196,6 +194,8 @@ def install() -> Callable[[], None]:
 
 def install_for(strategy: str, mode: str, enabled: bool = True) -> Callable[[], None]:
     """Install virtual time when the run's strategy controls the schedule (threads or processes)."""
-    if not enabled or strategy not in CONTROLLED or mode == "asyncio":
+    from .strategies import is_controlled
+
+    if not enabled or not is_controlled(strategy) or mode == "asyncio":
         return lambda: None
     return install()
