@@ -79,6 +79,7 @@ class AsyncController(Decisions):
     def __init__(self, strategy: Strategy, n: int, *, fairness: int = 16, burst: int = 8,
                  force_after: float = 0.02) -> None:
         self.init_decisions(strategy, fairness, burst)
+        getattr(strategy, "see_labels", lambda labels: None)(self.labels)  # search: where each task waits
         self.n = n
         self.force_after = force_after
         self.state = dict.fromkeys(range(n), NEW)

@@ -19,7 +19,13 @@ _SQL_KEY = re.compile(r"\bWHERE\s+\"?(\w+)\"?\s*=\s*('[^']*'|-?\d+)", re.I)
 _SQL_WRITE = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "CREATE", "DROP", "ALTER", "LOCK")
 _SQL_TXN = ("BEGIN", "COMMIT", "ROLLBACK", "START", "SAVEPOINT", "RELEASE", "SET", "SHOW", "ABORT", "END")
 _REDIS_READ = {"GET", "EXISTS", "MGET", "TTL", "PTTL", "HGET", "HGETALL", "HEXISTS", "SMEMBERS", "SISMEMBER",
-               "LRANGE", "LLEN", "SCARD", "ZRANGE", "ZSCORE", "TYPE", "STRLEN", "HMGET", "KEYS", "SCAN"}
+               "LRANGE", "LLEN", "SCARD", "ZRANGE", "ZSCORE", "TYPE", "STRLEN", "HMGET", "KEYS", "SCAN",
+               "LINDEX", "LPOS", "HLEN", "HKEYS", "HVALS", "HSTRLEN", "HRANDFIELD", "HSCAN", "SSCAN", "ZSCAN",
+               "SMISMEMBER", "SRANDMEMBER", "ZCARD", "ZCOUNT", "ZRANK", "ZREVRANK", "ZREVRANGE", "ZRANGEBYSCORE",
+               "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZLEXCOUNT", "ZMSCORE", "GETRANGE", "SUBSTR", "GETBIT",
+               "BITCOUNT", "BITPOS", "XLEN", "XRANGE", "XREVRANGE", "XREAD", "PFCOUNT", "EXPIRETIME",
+               "PEXPIRETIME", "OBJECT", "DUMP", "LCS", "GEOPOS", "GEODIST", "GEOHASH", "WATCH", "SDIFF",
+               "SINTER", "SUNION", "SINTERCARD", "ZDIFF", "ZINTER", "ZUNION", "RANDOMKEY", "DBSIZE"}
 _REDIS_NOKEY = {"PING", "MULTI", "EXEC", "DISCARD", "INFO", "CLIENT", "SELECT", "HELLO", "ECHO"}
 
 
@@ -70,6 +76,8 @@ def sql_access(text: str) -> Access:
 
 
 def redis_access(text: str) -> Access:
+    if text.startswith("PIPELINE"):
+        return _pipeline_access(text[len("PIPELINE"):])
     parts = text.split()
     if not parts:
         return UNKNOWN
@@ -79,6 +87,22 @@ def redis_access(text: str) -> Access:
     if cmd in ("EVAL", "EVALSHA", "FCALL") or len(parts) < 2:
         return UNKNOWN
     return Access(frozenset({f"redis:{parts[1]}"}), cmd not in _REDIS_READ)
+
+
+def _pipeline_access(rest: str) -> Access:
+    """``PIPELINE <cmd>; <cmd>`` (one point when the pipeline is sent): the union of its commands."""
+    cmds = [c.strip() for c in rest.split("; ") if c.strip() and c.split()[0].upper() not in ("MULTI", "EXEC", "DISCARD")]
+    if not cmds:
+        return NOTHING
+    resources: set[str] = set()
+    write = False
+    for cmd in cmds:
+        a = redis_access(cmd)
+        if a.resources is None:
+            return UNKNOWN
+        resources |= a.resources
+        write = write or a.write
+    return Access(frozenset(resources), write)
 
 
 def line_access(rest: str) -> Access:

@@ -67,3 +67,18 @@ def test_dfs_reduction_keeps_conflicting_races() -> None:
                         invariants=[racecheck.custom(lambda h: memtargets.PAIR.x == 4 or f"x is {memtargets.PAIR.x}",
                                                      "four")])
     assert not res.ok
+
+
+def test_redis_reads_and_pipelines() -> None:
+    """LINDEX and friends read; a pipeline touches the union of its commands (MULTI/EXEC are markers)."""
+    for cmd in ("LINDEX jobs 0", "LPOS jobs 3", "ZCARD z", "HLEN h", "WATCH jobs"):
+        a = access_of("redis:" + cmd)
+        assert not a.write and a.resources == frozenset({"redis:" + cmd.split()[1]}), cmd
+    assert not conflicts("redis:LINDEX jobs 0", "redis:LINDEX jobs 0")
+    assert conflicts("redis:LINDEX jobs 0", "redis:LREM jobs 1 1")
+    pipe = access_of("redis:PIPELINE MULTI; LREM jobs 1 1; EXEC")
+    assert pipe.write and pipe.resources == frozenset({"redis:jobs"})
+    reads = access_of("redis:PIPELINE GET t; STRLEN u")
+    assert not reads.write and reads.resources == frozenset({"redis:t", "redis:u"})
+    assert access_of("redis:PIPELINE GET t; EVAL return 1 0").unknown
+    assert not conflicts("redis:PIPELINE GET t; STRLEN t", "redis:SET other 1")
