@@ -16,9 +16,9 @@ from drivers.targets import schema
 from racecheck import history as h
 
 SEEDS = range(20)
-# pct needs more than 10 trials for a few seeds on a two-statement race, whatever the driver:
-# measured 17/20 seeds within 10 trials for psycopg2 and psycopg 3 alike (docs/drivers.md).
-WITHIN_10 = 15
+# pct changes priorities before conflicting writes only (scheduling/strategies/pct.py): every one
+# of the 20 seeds finds each two-statement race within 10 trials (benchmarks/RESULTS.md, search).
+WITHIN_10 = len(SEEDS)
 Invariants = Callable[[str, int], list[Any]]
 
 
