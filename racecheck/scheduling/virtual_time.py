@@ -18,12 +18,20 @@ clock that orders wake-ups (which would re-impose the timing the search wants to
 ignore). It composes with the ``clock`` fault: a clock shift is added on top of the
 offset for ``time.time`` and ``datetime.now``.
 
+``asyncio.sleep(s)`` with ``s > 0``, awaited from user code by a task of a controlled run
+(``mode="asyncio"``, or a coroutine in a thread), is the same: an async point
+``sleep:<s>`` (the task awaits its turn, the others run) that advances the task's offset;
+``asyncio.sleep(0)`` stays a plain yield. In asyncio mode ``time.sleep`` stays real (it
+blocks the loop, which the trial reports); the clocks are virtual as above. A name bound
+before the run (``from asyncio import sleep``) keeps the real function.
+
 Servers keep their own clocks: a virtual sleep past a Redis TTL does not expire the key
 (see docs/search.md for what to do instead).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
 import os
 import sys
@@ -108,6 +116,20 @@ def virtual_sleep(seconds: float) -> None:
     _advance(rt, w, float(seconds))
 
 
+_real_asleep = asyncio.sleep
+
+
+async def virtual_asleep(delay: float, result: Any = None) -> Any:
+    """``asyncio.sleep`` while virtual time is installed: a point that advances the task's clock."""
+    got = _controlled_worker(1) if delay > 0 else None
+    if got is None:
+        return await _real_asleep(delay, result)
+    rt, w = got
+    await rt.at_point_async(f"sleep:{delay:g}", h.POINT, seconds=delay, virtual=True)
+    _advance(rt, w, float(delay))
+    return result
+
+
 def _clock(name: str, ns: bool) -> Callable[[], Any]:
     def now() -> Any:
         got = _controlled_worker(1)
@@ -165,18 +187,21 @@ _prev: dict[str, Callable[..., Any]] = dict(_real)
 _installed = [0]
 
 
-def install() -> Callable[[], None]:
-    """Patch ``time`` and ``datetime`` for the run; returns the undo (restores what was there)."""
+def install(real_sleep: bool = False) -> Callable[[], None]:
+    """Patch ``time``, ``datetime`` and ``asyncio.sleep`` for the run; returns the undo.
+
+    ``real_sleep`` leaves ``time.sleep`` alone (asyncio mode: it blocks the loop, really).
+    """
     if _installed[0]:
         return lambda: None
-    saved = {name: getattr(time, name) for name in _real}
-    saved_dt = _dt.datetime
+    names = [n for n in _real if not (real_sleep and n == "sleep")]
+    saved = {name: getattr(time, name) for name in names}
+    saved_dt, saved_asleep = _dt.datetime, asyncio.sleep
     _prev.update(saved)  # e.g. the clock fault's shifted time.time: virtual time adds to it
-    time.sleep = virtual_sleep  # type: ignore[assignment]
-    for name in _real:
-        if name != "sleep":
-            setattr(time, name, _clock(name, name.endswith("_ns")))
+    for name in names:
+        setattr(time, name, virtual_sleep if name == "sleep" else _clock(name, name.endswith("_ns")))
     _dt.datetime = VirtualDatetime  # type: ignore[misc]
+    asyncio.sleep = virtual_asleep  # type: ignore[assignment]
     _installed[0] = 1
     with _lock:
         _offsets.clear()
@@ -186,6 +211,7 @@ def install() -> Callable[[], None]:
         for name, fn in saved.items():
             setattr(time, name, fn)
         _dt.datetime = saved_dt  # type: ignore[misc]
+        asyncio.sleep = saved_asleep  # type: ignore[assignment]
         _prev.update(_real)
         _installed[0] = 0
 
@@ -193,9 +219,9 @@ def install() -> Callable[[], None]:
 
 
 def install_for(strategy: str, mode: str, enabled: bool = True) -> Callable[[], None]:
-    """Install virtual time when the run's strategy controls the schedule (threads or processes)."""
+    """Install virtual time when the run's strategy controls the schedule (any mode)."""
     from .strategies import is_controlled
 
-    if not enabled or not is_controlled(strategy) or mode == "asyncio":
+    if not enabled or not is_controlled(strategy):
         return lambda: None
-    return install()
+    return install(real_sleep=mode == "asyncio")

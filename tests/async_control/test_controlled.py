@@ -136,10 +136,18 @@ def test_hypothesis_shrinks_to_one_switch() -> None:
 
 
 def test_asyncio_sleep_in_a_task_lets_another_task_run(controllers) -> None:  # noqa: ANN001
-    """An asyncio.sleep in the chosen task is a block: another task is chosen, the race is still found."""
-    res = run(targets.sleepy_check_then_act, n=2, trials=10, strategy="pct", seed=1)
+    """Without virtual time an asyncio.sleep in the chosen task is a block: another task is chosen,
+    the race is still found. (With it, the default, the sleep is a point: tests/search.)"""
+    res = run(targets.sleepy_check_then_act, n=2, trials=10, strategy="pct", seed=1, virtual_time=False)
     assert not res.ok
     assert sum(c.blocked_marks for c in controllers) >= 1
+
+
+def test_asyncio_sleep_is_a_point_under_virtual_time(controllers) -> None:  # noqa: ANN001
+    """With virtual time (the default) the same sleep is a point: no block, the race is still found."""
+    res = run(targets.sleepy_check_then_act, n=2, trials=10, strategy="pct", seed=1)
+    assert not res.ok
+    assert any(e.name == "sleep:0.001" for e in res.first_failure.history.filter("point"))
 
 
 def test_sync_point_in_a_task_is_recorded_but_cannot_yield(controllers) -> None:  # noqa: ANN001

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import time
@@ -103,3 +104,36 @@ def add_once(worker: int) -> None:
 def add_once_locked(worker: int) -> None:
     if memtargets.REGISTRY.add_once_locked("k"):
         racecheck.effect("spawn", key="k")
+
+
+# -- asyncio: the same check-then-set, separated by asyncio.sleep -------------------------------
+ALOCK: list[asyncio.Lock] = []
+
+
+def reset_async() -> None:
+    _store.clear()
+    ALOCK[:] = [asyncio.Lock()]
+
+
+async def async_sleepy_claim(worker: int, key: str = "job") -> bool:
+    """Check, sleep, set and spawn. In real time worker 0 sets (at 21 ms) long before worker 1
+    checks (at 50 ms), and the loop fires timers in deadline order, so no free run races."""
+    await asyncio.sleep(0.001 if worker == 0 else 0.05)
+    if key in _store:
+        return False
+    await asyncio.sleep(0.02)
+    _store[key] = worker
+    racecheck.effect("spawn", key=key)
+    return True
+
+
+async def async_sleepy_claim_locked(worker: int, key: str = "job") -> bool:
+    """The twin: check and set under one asyncio.Lock (the sleep inside it)."""
+    await asyncio.sleep(0.001 if worker == 0 else 0.05)
+    async with ALOCK[0]:
+        if key in _store:
+            return False
+        await asyncio.sleep(0.02)
+        _store[key] = worker
+        racecheck.effect("spawn", key=key)
+        return True
