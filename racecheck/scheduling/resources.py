@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 _SQL_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN|TABLE)\s+(?:ONLY\s+)?\"?([A-Za-z_][\w.]*)\"?", re.I)
 _SQL_KEY = re.compile(r"\bWHERE\s+\"?(\w+)\"?\s*=\s*('[^']*'|-?\d+)", re.I)
+_SQL_ADVISORY = re.compile(r"^SELECT\s+(?:pg_catalog\.)?pg_(?:try_)?advisory_(?:xact_)?(?:un)?lock(?:_shared|_all)?"
+                           r"\s*\([^()]*(?:\([^()]*\)[^()]*)*\)\s*$", re.I)
 _SQL_WRITE = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "CREATE", "DROP", "ALTER", "LOCK")
 _SQL_TXN = ("BEGIN", "COMMIT", "ROLLBACK", "START", "SAVEPOINT", "RELEASE", "SET", "SHOW", "ABORT", "END")
 _REDIS_READ = {"GET", "EXISTS", "MGET", "TTL", "PTTL", "HGET", "HGETALL", "HEXISTS", "SMEMBERS", "SISMEMBER",
@@ -66,6 +68,12 @@ def sql_access(text: str) -> Access:
         return Access(frozenset({"sql:*"}), True) if verb in ("COMMIT", "END") else NOTHING
     tables = [m.group(1).lower() for m in _SQL_TABLE.finditer(stmt)]
     if not tables:
+        lock = _SQL_ADVISORY.search(stmt)
+        if lock and verb == "SELECT":
+            # An advisory lock touches no table: it conflicts with the other advisory-lock calls
+            # (whatever their key: the label may show only placeholders) and with COMMIT (sql:*),
+            # which releases the transaction-scoped ones.
+            return Access(frozenset({"sql:advisory"}), True)
         return UNKNOWN
     key = _SQL_KEY.search(stmt)
     suffix = f"[{key.group(1).lower()}={key.group(2)}]" if key and len(tables) == 1 else ""

@@ -82,3 +82,16 @@ def test_redis_reads_and_pipelines() -> None:
     assert not reads.write and reads.resources == frozenset({"redis:t", "redis:u"})
     assert access_of("redis:PIPELINE GET t; EVAL return 1 0").unknown
     assert not conflicts("redis:PIPELINE GET t; STRLEN t", "redis:SET other 1")
+
+
+def test_advisory_locks_are_a_resource_of_their_own() -> None:
+    """pg_advisory_*lock calls conflict with each other and with COMMIT (which releases xact locks), not with tables."""
+    lock = "sql:SELECT pg_advisory_xact_lock(hashtext(%s))"
+    assert access_of(lock) == access_of("sql:SELECT pg_try_advisory_lock(42)")
+    assert access_of(lock).write and access_of(lock).resources == frozenset({"sql:advisory"})
+    assert conflicts(lock, "sql:SELECT pg_advisory_unlock(1)")
+    assert conflicts(lock, "sql:COMMIT")
+    assert not conflicts(lock, "sql:SELECT id FROM runs WHERE key = %s")
+    assert not conflicts(lock, "sql:INSERT INTO runs (key) VALUES (%s)")
+    assert access_of("sql:SELECT pg_advisory_lock(1), pg_sleep(1)").unknown  # more than the lock: do not guess
+    assert access_of("sql:SELECT pg_advisory_lock(hashtext(k)) FROM t").resources == frozenset({"sql:t"})
