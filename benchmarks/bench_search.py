@@ -6,8 +6,13 @@ through ``instrument=[...]`` (no racecheck.point), their locked twins for 1,000 
 lease split brain of incident 003 without its delay fault, and dfs exhausting the N=2 correct
 twins. frontrun runs its own driver scripts under its wrapper on the same cases.
 
-Run alone: ``python benchmarks/bench_search.py [--quick]``; writes benchmarks/results/search.json
-and prints the Markdown section pasted into benchmarks/RESULTS.md.
+Also: pct on every driver's two-statement races (20 seeds each), controlled asyncio (the
+redis.asyncio GET-then-SET lock, the asyncio.sleep-separated check-then-set and its twin), and
+dfs vs frontrun on the check-then-insert twins side by side.
+
+Run alone: ``python benchmarks/bench_search.py [--quick] [--only=drivers,asyncio,twins]``; writes
+benchmarks/results/search.json (``--only`` keeps the other sections of the last run) and prints
+the Markdown section pasted into benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -172,6 +177,133 @@ def split_brain(runs: int) -> dict[str, Any]:
     return row
 
 
+TESTS = ROOT / "tests"
+SEEDS = 20
+
+
+def _tests_on_path() -> None:
+    if str(TESTS) not in sys.path:
+        sys.path.insert(0, str(TESTS))  # tests/drivers, tests/async_control, tests/search targets
+
+
+def _row(case: str, needed: list[int | None], budget: int, within: int) -> dict[str, Any]:
+    found = [t for t in needed if t is not None]
+    return {"case": case, "budget": budget, "within": within, "needed": needed, "found": len(found),
+            "found_within": sum(t <= within for t in found), "max_trials": max(found, default=None)}
+
+
+def _per_seed(fn: Any, budget: int, **kw: Any) -> list[int | None]:
+    out: list[int | None] = []
+    for seed in range(SEEDS):
+        res = racecheck.run(fn, n=2, trials=budget, seed=seed, timeout=20, **kw)
+        out.append(None if res.ok else len(res.trials))
+    return out
+
+
+def driver_races() -> list[dict[str, Any]]:
+    """pct on every driver's check-then-insert, lost update and unlocked claim: trials needed per seed."""
+    _tests_on_path()
+    from drivers import scenarios as ds
+    from drivers.targets import apg, kv, pg2, schema
+
+    from benchmarks.targets import pg3_races
+
+    rows: list[dict[str, Any]] = []
+    with infra.postgres("SELECT 1", ()) as pg:
+        try:
+            for family, mod, mode in (("psycopg2", pg2, "threads"), ("psycopg 3", pg3_races, "threads"),
+                                      ("asyncpg (controlled asyncio)", apg, "asyncio")):
+                for scen, (target, inv) in ds.buggy(mod).items():
+                    needed = _per_seed(target, 30, args=(pg.url,), setup=schema.reset(pg.url),
+                                       invariants=inv(pg.url, 2), strategy="pct", mode=mode)
+                    rows.append(_row(f"{family}: {scen}", needed, 30, 10))
+                    print(f"  {rows[-1]}", flush=True)
+        finally:
+            for pool in pg2._pools.values():
+                pool.closeall()
+            pg2._pools.clear()
+    with infra.redis() as rd:
+        prefix = "racecheck-bench-search:"
+
+        def counter_is_2(_history: Any) -> str | None:
+            c = kv.client("redis", rd.url)
+            v = int(c.get(prefix + "counter"))
+            c.close()
+            return None if v == 2 else f"counter is {v} after 2 increments"
+
+        cases = (("check-then-set", kv.signup, kv.asignup, racecheck.at_most_once("created")),
+                 ("lost update", kv.increment, kv.aincrement, racecheck.custom(counter_is_2, "counter")),
+                 ("claim by LINDEX then LREM", kv.claim, kv.aclaim, racecheck.at_most_once("claimed")))
+        for lib in ("redis", "valkey"):
+            for mode in ("threads", "asyncio"):
+                for scen, sync_fn, async_fn, inv in cases:
+                    needed = _per_seed(async_fn if mode == "asyncio" else sync_fn, 30, args=(rd.url, prefix, lib),
+                                       setup=kv.reset(rd.url, prefix), invariants=[inv], strategy="pct", mode=mode)
+                    label = f"{lib}{'.asyncio (controlled)' if mode == 'asyncio' else '-py'}"
+                    rows.append(_row(f"{label}: {scen}", needed, 30, 10))
+                    print(f"  {rows[-1]}", flush=True)
+    return rows
+
+
+def async_cases() -> dict[str, Any]:
+    """Controlled asyncio: the redis.asyncio GET-then-SET lock, and the asyncio.sleep-separated check-then-set."""
+    _tests_on_path()
+    from async_control import targets as at
+    from search import targets as stt
+
+    out: dict[str, Any] = {"lock": [], "sleep": [], "twins": []}
+    with infra.redis() as rd:
+        import redis
+
+        client = redis.Redis.from_url(rd.url)
+        key = "racecheck-bench-search:lock"
+        try:
+            for s in STRATEGIES:
+                needed = _per_seed(at.redis_get_then_set, 10, mode="asyncio", strategy=s, args=(rd.url, key),
+                                   setup=lambda: client.delete(key), invariants=[racecheck.mutual_exclusion("locked")])
+                out["lock"].append({"strategy": s, **_row("redis.asyncio GET-then-SET lock", needed, 10, 10)})
+                print(f"  {out['lock'][-1]}", flush=True)
+        finally:
+            client.delete(key)
+            client.close()
+    kw = dict(mode="asyncio", worker_args=lambda i: (i,), setup=stt.reset_async,
+              invariants=[racecheck.at_most_once("spawn")])
+    for s in STRATEGIES + ("stress",):
+        needed = _per_seed(stt.async_sleepy_claim, 5, strategy=s, **kw)
+        out["sleep"].append({"strategy": s, **_row("asyncio.sleep-separated check-then-set", needed, 5, 5)})
+        print(f"  {out['sleep'][-1]}", flush=True)
+    for s in ("random", "pct", "dfs"):
+        t0 = time.perf_counter()
+        res = racecheck.run(stt.async_sleepy_claim_locked, n=2, trials=100, strategy=s, seed=3, stop_on_failure=False,
+                            **kw)
+        out["twins"].append({"strategy": s, "trials": res.trials_run, "violating": len(res.failing),
+                             "exhausted": res.exhausted, "wall_s": time.perf_counter() - t0})
+    return out
+
+
+def twins_side_by_side(reps: int = 3) -> list[dict[str, Any]]:
+    """dfs exhausting the N=2 correct check-then-insert twins, and frontrun 0.7 on the same twins, in one run."""
+    out = []
+    with scenarios.check_then_insert(2) as sc:
+        kw = dict(n=2, setup=sc.setup, spies=sc.spies, invariants=sc.invariants, timeout=20, **sc.run_kwargs)
+        for name, fn in sc.fixed.items():
+            walls, summary, cold = [], "", None
+            for rep in range(reps + 1):
+                t0 = time.perf_counter()
+                res = racecheck.run(fn, trials=500, strategy="dfs", seed=1, **kw)
+                wall = time.perf_counter() - t0
+                if rep == 0:
+                    cold = wall  # the first run of this twin in the process (pool, plans, caches)
+                    continue
+                walls.append(wall)
+                summary = res.summary()
+            fr = frontrun_summary(frontrun_runs(sc.url, sc.frontrun[name], reps), False)
+            rec = {"twin": name, "summary": summary, "first_wall_s": cold, "walls_s": walls, "frontrun": fr}
+            print(f"  {rec}", flush=True)
+            out.append(rec)
+    return out
+
+
 def frontrun_memory(runs: int) -> dict[str, Any]:
     out = {}
     for variant, bug in (("sleepy", True), ("sleepy-fixed", False), ("counter", True), ("counter-locked", False),
@@ -181,15 +313,21 @@ def frontrun_memory(runs: int) -> dict[str, Any]:
     return out
 
 
-def run(quick: bool = False) -> dict[str, Any]:
+SECTIONS = ("memory", "frontrun_memory", "locked_twins", "memory_dfs_exhaust", "pg_claim", "split_brain", "drivers",
+            "asyncio", "twins")
+
+
+def run(quick: bool = False, only: tuple[str, ...] = SECTIONS, out: dict[str, Any] | None = None) -> dict[str, Any]:
     runs = 5 if quick else 20
-    out: dict[str, Any] = {"runs": runs}
-    out["memory"] = memory_cases(runs)
-    out["frontrun_memory"] = frontrun_memory(runs)
-    out["locked_twins"] = locked_twins(100 if quick else 1000)
-    out["memory_dfs_exhaust"] = memory_dfs_exhaust()
-    out["pg_claim"] = pg_claim(runs)
-    out["split_brain"] = split_brain(runs)
+    out = {} if out is None else out
+    out["runs"] = runs
+    makers = {"memory": lambda: memory_cases(runs), "frontrun_memory": lambda: frontrun_memory(runs),
+              "locked_twins": lambda: locked_twins(100 if quick else 1000), "memory_dfs_exhaust": memory_dfs_exhaust,
+              "pg_claim": lambda: pg_claim(runs), "split_brain": lambda: split_brain(runs), "drivers": driver_races,
+              "asyncio": async_cases, "twins": twins_side_by_side}
+    for name in only:
+        print(f"-- {name}", flush=True)
+        out[name] = makers[name]()
     return out
 
 
@@ -243,7 +381,38 @@ def markdown(res: dict[str, Any]) -> str:
                      f"| {_fr(pg['frontrun']['fixed'], False) if r['reduce'] else ''} |")
     lines += ["", "frontrun on the in-memory twins: " + "; ".join(
         f"{k}: {_fr(v, False)}" for k, v in fr.items() if k.endswith(("-fixed", "-locked")))]
+    lines += _more_markdown(res)
     return "\n".join(lines)
+
+
+def _needed_cell(r: dict[str, Any]) -> str:
+    return (f"{r['found_within']}/{len(r['needed'])} within {r['within']} "
+            f"(worst {r['max_trials']}{'' if r['found'] == len(r['needed']) else ', some never'})")
+
+
+def _more_markdown(res: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    if res.get("drivers"):
+        lines += ["", f"pct on each driver's races (N=2, {SEEDS} seeds, 30-trial budget; the cell counts seeds that "
+                  "found the race within 10 trials, and the most trials any seed needed):", "",
+                  "| driver: race | pct |", "|---|---|"]
+        lines += [f"| {r['case']} | {_needed_cell(r)} |" for r in res["drivers"]]
+    a = res.get("asyncio")
+    if a:
+        lines += ["", f"Controlled asyncio ({SEEDS} seeds each):", "", "| case | strategy | found |", "|---|---|---|"]
+        lines += [f"| {r['case']} (10 trials) | {r['strategy']} | {_needed_cell(r)} |" for r in a["lock"]]
+        lines += [f"| {r['case']} (5 trials) | {r['strategy']} | {_needed_cell(r)} |" for r in a["sleep"]]
+        lines += [f"| asyncio.Lock twin of it | {r['strategy']} | {r['violating']} violating in {r['trials']} trials"
+                  f"{' (exhausted)' if r['exhausted'] else ''}, {r['wall_s']:.2f} s |" for r in a["twins"]]
+    if res.get("twins"):
+        lines += ["", "dfs exhausting the N=2 correct check-then-insert twins (`scenarios.check_then_insert(2)`), "
+                  "and frontrun 0.7 on the same twins, in one run:", "",
+                  "| twin | racecheck dfs | walls (warm runs) | first run | frontrun 0.7 |", "|---|---|---|---|---|"]
+        for r in res["twins"]:
+            walls = ", ".join(f"{w:.2f}" for w in r["walls_s"])
+            lines.append(f"| {r['twin']} | {r['summary'].split(': ', 1)[1]} | {walls} s | {r['first_wall_s']:.2f} s "
+                         f"| {_fr(r['frontrun'], False)} |")
+    return lines
 
 
 def main(argv: list[str]) -> int:
@@ -252,7 +421,11 @@ def main(argv: list[str]) -> int:
         print(markdown(json.loads(out.read_text())))
         return 0
     quick = "--quick" in argv
-    res = run(quick)
+    only = next((a.split("=", 1)[1].split(",") for a in argv if a.startswith("--only=")), None)
+    if only:  # rerun some sections, keep the others from the last run
+        res = run(quick, tuple(only), json.loads(out.read_text()) if out.exists() else {})
+    else:
+        res = run(quick)
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(res, indent=1, default=str))
     print(markdown(res))
