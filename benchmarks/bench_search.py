@@ -386,6 +386,8 @@ def markdown(res: dict[str, Any]) -> str:
 
 
 def _needed_cell(r: dict[str, Any]) -> str:
+    if not r["found"]:
+        return f"0/{len(r['needed'])} (never, in {r['budget']} trials)"
     return (f"{r['found_within']}/{len(r['needed'])} within {r['within']} "
             f"(worst {r['max_trials']}{'' if r['found'] == len(r['needed']) else ', some never'})")
 

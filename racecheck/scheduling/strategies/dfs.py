@@ -1,4 +1,4 @@
-"""The ``dfs`` strategy: iterative preemption bounding with partial-order reduction (sleep sets)."""
+"""The ``dfs`` strategy: iterative preemption bounding with a DPOR-style partial-order reduction."""
 
 from __future__ import annotations
 
