@@ -14,6 +14,7 @@ from async_control import targets
 from drivers.targets import kv
 
 import racecheck
+from racecheck.scheduling import strategies
 from racecheck.scheduling.strategies import Base
 
 SEEDS = range(20)
@@ -82,8 +83,14 @@ def test_driver_twins_in_asyncio_pass_under_pct(kvdb, name, target) -> None:  # 
 
 
 class _Spy(Base):
-    name = "spy-labels"
+    """Records the label of every waiting task at every choice; runs the lowest worker."""
+
+    name = "test-spy-labels"
     seen: list[str] = []  # noqa: RUF012
+
+    @classmethod
+    def from_options(cls, *, seed: int, depth: int, max_preemptions: int, schedule: str | None) -> _Spy:
+        return cls()
 
     def choose(self, waiting: list[int], step: int, last: int | None, force: bool) -> int | None:
         self.seen.extend(self.labels.get(w, "") for w in waiting)
@@ -92,13 +99,13 @@ class _Spy(Base):
 
 def test_the_asyncio_gate_shows_strategies_where_each_task_waits(kvdb) -> None:  # noqa: ANN001
     """The strategy's labels map is the gate's: it names the Redis command each task is about to send."""
-    from racecheck.config import RunConfig
-    from racecheck.runner import Runner
-
     url, prefix = kvdb
-    runner = Runner(RunConfig(target=kv.asignup, n=2, trials=1, mode="asyncio", strategy="random",
-                              args=(url, prefix, "redis"), setup=kv.reset(url, prefix), timeout=10))
-    spy = _Spy()
-    with runner._instrumented():
-        runner.run_trial(0, spy)
-    assert f"redis:GET {prefix}user" in spy.seen, spy.seen
+    _Spy.seen = []
+    strategies.register(_Spy)
+    try:
+        res = racecheck.run(kv.asignup, n=2, trials=1, mode="asyncio", strategy=_Spy.name, timeout=10,
+                            args=(url, prefix, "redis"), setup=kv.reset(url, prefix))
+    finally:
+        strategies.unregister(_Spy.name)
+    assert res.trials_run == 1
+    assert f"redis:GET {prefix}user" in _Spy.seen, _Spy.seen
