@@ -108,3 +108,17 @@ def test_unknown_and_duplicate_names_are_refused(toy):
     with pytest.raises(ConfigError, match="built in"):
         strategies.unregister("dfs")
     assert strategies.REGISTRY["pct"] is PCT
+
+
+def _unseen_counter() -> None:  # shared state and no scheduling point: controlled strategies see nothing
+    STATE["n"] = STATE.get("n", 0) + 1
+
+
+def test_a_registered_strategy_that_reaches_no_point_is_inconclusive_not_green(toy):
+    """The 'no scheduling point reached' check covers registered strategies, not only built-in ones."""
+    res = racecheck.run(_unseen_counter, n=2, trials=3, strategy=toy, setup=reset)
+    assert res.verdict == "inconclusive", res.reasons
+    assert any("scheduling point" in r for r in res.reasons), res.reasons
+    seen = racecheck.run(check_then_act_locked, n=2, trials=3, strategy=toy, setup=reset,
+                         invariants=[racecheck.at_most_once("spawn")])
+    assert seen.verdict == "pass", seen.reasons
