@@ -35,7 +35,7 @@ class BuildError(RacecheckError):
 
 
 @dataclass
-class Plan:
+class ScenarioPlan:
     """What ``racecheck.run`` gets for one scenario."""
 
     target: Any
@@ -249,7 +249,7 @@ def trials_for(spec: Scenario, profile: str) -> int:
 
 
 def build_options(loaded: LoadedScenario, handles: dict[str, Any], profile: str = "fast",
-                  overrides: dict[str, Any] | None = None) -> Plan:
+                  overrides: dict[str, Any] | None = None) -> ScenarioPlan:
     """Everything but the backends: raises BuildError for fields that cannot be built."""
     spec = loaded.spec
     add_import_paths(loaded.directory)
@@ -286,10 +286,10 @@ def build_options(loaded: LoadedScenario, handles: dict[str, Any], profile: str 
     name = f" --name '{spec.name}'" if loaded.prefix else ""
     options["replay_hint"] = f"racecheck replay {file}{name} '{{schedule}}'"
     options.update(overrides or {})
-    return Plan(target, options, handles)
+    return ScenarioPlan(target, options, handles)
 
 
-def check(loaded: LoadedScenario) -> None:
+def check_scenario(loaded: LoadedScenario) -> None:
     """Build the scenario without running it or provisioning backends (``racecheck validate``)."""
     try:
         build_options(loaded, {})
@@ -378,7 +378,7 @@ def _postgres_db(server: Any, sql: str | None) -> Any:
 
 @contextlib.contextmanager
 def prepared(loaded: LoadedScenario, profile: str = "fast",
-             overrides: dict[str, Any] | None = None) -> Iterator[Plan]:
+             overrides: dict[str, Any] | None = None) -> Iterator[ScenarioPlan]:
     """Build the run, provision and reset its backends and effect sink; undo it all on exit.
 
     Raises ScenarioError for bad input and InfrastructureError when a backend is missing.
@@ -431,7 +431,7 @@ def prepared(loaded: LoadedScenario, profile: str = "fast",
         os.environ.update(saved_env)
 
 
-def _hand_over(plan: Plan, env: str, url_kwarg: str | None, url: str) -> None:
+def _hand_over(plan: ScenarioPlan, env: str, url_kwarg: str | None, url: str) -> None:
     os.environ[env] = url
     if url_kwarg:
         plan.options["kwargs"][url_kwarg] = url
