@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import history as h
 from .base import Invariant, Violation
-from .fail_closed import FAILURE_ACTIONS, SURFACING_LEVELS, FailClosed
+from .fail_closed import SURFACING_LEVELS, FailClosed
 from .history_checks import (
     AtLeastOnce,
     AtMostOnce,
@@ -32,7 +32,7 @@ from .history_checks import (
 )
 
 __all__ = [
-    "FAILURE_ACTIONS", "SURFACING_LEVELS", "AtLeastOnce", "AtMostOnce", "Custom", "ExactlyOnce",
+    "SURFACING_LEVELS", "AtLeastOnce", "AtMostOnce", "Custom", "ExactlyOnce",
     "FailClosed", "Fencing", "Invariant", "MutualExclusion", "NoExceptions", "NoStuck", "Span", "Violation",
     "at_least_once", "at_most_once", "custom", "exactly_once", "fail_closed", "fencing", "mutual_exclusion",
     "no_exceptions", "no_stuck", "sections",

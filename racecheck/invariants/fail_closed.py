@@ -6,40 +6,26 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .. import history as h
+from ..faults.kind import KINDS
 from .base import Violation
 
 if TYPE_CHECKING:
     from ..result import TrialRecord
 
-FAILURE_ACTIONS = ("db_error", "redis_error", "backend_down", "error")
-
-
-def _fault_is_the_failure(evs: list[h.Event], fault: h.Event) -> bool:
-    return True
-
-
-def _used_what_was_scrubbed(evs: list[h.Event], fault: h.Event) -> bool:
-    return any(e.kind == h.ENV_READ and e.t >= fault.t for e in evs)
-
-
-# Which fired faults mean the worker met a failure, per action. An injected error or a
-# downed backend is the failure itself. A scrubbed environment is one once the worker read
-# a variable the scrub removed or changed (code that captured the value earlier is unhurt).
-# Not here, so never a failure: crash (the worker is gone, nothing is left to surface it),
-# delay/pause (time passed; the code must carry on, other invariants judge what the wait
-# broke) and clock (the same, for a clock jump).
-FAILURE_FAULTS: dict[str, Callable[[list[h.Event], h.Event], bool]] = {
-    **dict.fromkeys(FAILURE_ACTIONS, _fault_is_the_failure),
-    "scrub_env": _used_what_was_scrubbed,
-}
 SURFACING_LEVELS = ("WARNING", "ERROR", "CRITICAL")
+
+
+def _failure_test(action: str) -> Callable[[list[h.Event], h.Event], bool] | None:
+    kind = KINDS.get(action)
+    return None if kind is None else kind.failure
 
 
 class FailClosed:
     """A trigger that met a failure did no effect and surfaced it (raised, or logged at WARNING or above).
 
-    A worker met a failure when a fault in ``FAILURE_FAULTS`` fired in it (an injected
-    error, a downed backend, or a scrubbed variable it then read), when one of its
+    A worker met a failure when a fault whose kind says so (``FaultKind.failure``) fired in it
+    (an injected error, a downed backend, or a scrubbed variable it then read; not a crash, a
+    delay or a clock jump: time passed or the worker is gone, other invariants judge those), when one of its
     statements/commands raised a connection-level error (the drivers mark it
     ``backend_failed``), or when ``failed`` (a callable over the worker's events) says so.
     """
@@ -53,7 +39,7 @@ class FailClosed:
     def _failure(self, w: int, evs: list[h.Event]) -> str | None:
         """What failure worker ``w`` met, as the subject of a sentence; None when it met none."""
         for e in evs:
-            if e.kind == h.FAULT and (judge := FAILURE_FAULTS.get(e.name)) is not None and judge(evs, e):
+            if e.kind == h.FAULT and (judge := _failure_test(e.name)) is not None and judge(evs, e):
                 if e.name != "scrub_env":
                     return f"w{w}'s backend call failed"
                 read = ", ".join(sorted({r.name for r in evs if r.kind == h.ENV_READ}))
