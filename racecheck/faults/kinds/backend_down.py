@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ... import _runtime
 from ...errors import ConfigError
 from ..kind import FaultKind
 from ..spec import Fault, make_fault
@@ -34,7 +35,7 @@ def backend_down(at: str, backend: str = "redis", *, how: str = "kill", duration
     if how not in ("kill", "stop"):
         raise ConfigError(f"backend_down: how must be 'kill' or 'stop', got {how!r}")
     return make_fault("backend_down", at, worker, nth, every, p, after, optional, backend=backend, how=how,
-                   duration=duration)
+                      duration=duration)
 
 
 def _apply(rt: Runtime, worker: int, label: str, fault: Fault) -> None:
@@ -42,8 +43,6 @@ def _apply(rt: Runtime, worker: int, label: str, fault: Fault) -> None:
         raise ConfigError("backend_down needs the runner to know the backend; pass backends={...} to run()")
     # The backend handle's own admin statements/commands (pg_terminate_backend, CLIENT KILL)
     # run as nobody: they are not the worker's history, points or connections.
-    from ... import _runtime
-
     token = _runtime.set_worker(None)
     try:
         rt.parent_call("backend_down", dict(fault.params))

@@ -34,7 +34,7 @@ def scrub_env(names: list[str] | tuple[str, ...] = (), *, set: dict[str, str] | 
     if when not in SCRUB_WHEN:
         raise ConfigError(f"scrub_env: when must be one of {', '.join(SCRUB_WHEN)}, got {when!r}")
     return make_fault("scrub_env", at, worker, 1, False, None, False, optional,
-                   names=list(names), set=dict(set or {}), when=when)
+                      names=list(names), set=dict(set or {}), when=when)
 
 
 def apply_env(fault: Fault) -> None:
