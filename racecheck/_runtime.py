@@ -235,7 +235,8 @@ class Runtime:
         return self._clock_shift.get(current_worker(), 0.0) + self._clock_shift.get(None, 0.0)
 
 
-def install(rt: Runtime | None) -> None:
+def set_active(rt: Runtime | None) -> None:
+    """Make ``rt`` the active run of this process (None: no run is active)."""
     global _ACTIVE
     _ACTIVE = rt
 

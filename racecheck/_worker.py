@@ -132,7 +132,7 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
     sink = h.Sink(spec.events_path)
     rt = _runtime.Runtime(mode="processes", sink=sink, injector=injector,
                           gate=gate if spec.controlled else None, parent_call=gate.call)
-    _runtime.install(rt)
+    _runtime.set_active(rt)
     if "search" in spec.extra:
         from .search_hooks import install_search
 
@@ -167,7 +167,7 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
             rt.record(h.ERROR, **h.error_payload(exc))
     finally:
         gate.finish(spec.worker)
-        _runtime.install(None)
+        _runtime.set_active(None)
         sink.close()
         try:
             conn.close()

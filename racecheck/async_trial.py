@@ -94,7 +94,7 @@ def run_asyncio_trial(runner: Runner, injector: FaultInjector, controller: Async
         for f in injector.env_faults(when, None):
             apply_env(f)
             applied.append((when, f))
-    _runtime.install(rt)
+    _runtime.set_active(rt)
     loop_thread = threading.Thread(target=asyncio.run, args=(main(),), name="racecheck-loop", daemon=True)
     try:
         # A trigger that blocks the event loop (time.sleep, a sync driver) stops the loop's own
@@ -110,7 +110,7 @@ def run_asyncio_trial(runner: Runner, injector: FaultInjector, controller: Async
             runner.trial_notes.append(f"the event loop was blocked for over {cfg.timeout}s (a trigger "
                                       "called blocking code without await); its thread keeps running")
     finally:
-        _runtime.install(None)
+        _runtime.set_active(None)
         os.environ.clear()
         os.environ.update(saved_env)
     return sink.events(), hung, stacks, rt

@@ -386,7 +386,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 # -- validate, backends, schema ----------------------------------------------------------------------
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .scenario.build import check
+    from .scenario.build import check_scenario as check
     from .scenario.loader import ScenarioError, load_paths
 
     bad = 0

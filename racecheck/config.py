@@ -10,7 +10,7 @@ from typing import Any
 from . import verdict
 from .drivers import DRIVERS
 from .errors import ConfigError
-from .faults import Fault
+from .faults import Fault, kind_of
 from .invariants import Invariant
 from .spy import Spy
 from .targets import refuse_generators
@@ -107,10 +107,9 @@ class RunConfig:
                 "mode 'processes' needs the target as an importable 'module:function' string, "
                 f"got {self.target!r}; move it to a module and pass its path"
             )
-        if self.mode != "processes" and any(f.action == "freeze" for f in self.faults):
-            from .process_freeze import NEEDS_PROCESSES
-
-            raise ConfigError(NEEDS_PROCESSES)
+        for f in self.faults:  # a kind that cannot apply in this mode (freeze outside processes)
+            if isinstance(f, Fault):
+                kind_of(f.action).check_mode(self.mode)
         if self.seed is None:
             self.seed = random.SystemRandom().randrange(1, 2**31)
         if not self.name:

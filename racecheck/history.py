@@ -201,9 +201,6 @@ class History:
     def crashed_workers(self) -> set[int]:
         return {e.worker for e in self._events if e.kind == CRASH and e.worker is not None}
 
-    def to_jsonl(self) -> str:
-        return "".join(e.to_json() + "\n" for e in self._events)
-
     def to_dicts(self) -> list[dict[str, Any]]:
         return [asdict(e) for e in self._events]
 

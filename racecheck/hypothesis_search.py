@@ -8,7 +8,7 @@ trial is reported with its schedule string and a per-worker step list.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .result import RunResult, TrialRecord
 from .scheduling.strategies import Drawn
@@ -105,15 +105,3 @@ def _switches(trial: TrialRecord) -> int:
     from .scheduling import Schedule
 
     return Schedule.decode(trial.schedule).context_switches
-
-
-def step_list(trial: TrialRecord) -> list[dict[str, Any]]:
-    """The steps of a trial as (worker, point, SQL or command) rows, for printing a shrunk schedule."""
-    from . import history as h
-
-    rows = []
-    for e in trial.history:
-        if e.kind in (h.SQL, h.REDIS, h.POINT, h.EFFECT_BEGIN, h.EFFECT, h.SECTION_BEGIN):
-            rows.append({"worker": e.worker, "kind": e.kind, "point": e.name,
-                         "detail": e.payload.get("statement") or e.payload.get("command") or e.key})
-    return rows

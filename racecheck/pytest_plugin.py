@@ -11,26 +11,7 @@ from typing import Any
 
 import pytest
 
-OPTIONS: dict[str, tuple[str, type, Any, str]] = {
-    # name: (ini key, type, default, help)
-    "trials": ("racecheck_trials", int, None, "trials per race.run (default: what the test asks, else 50)"),
-    "strategy": ("racecheck_strategy", str, None, "scheduling strategy: stress, random, pct, dfs, hypothesis"),
-    "seed": ("racecheck_seed", int, None, "seed for strategies and seeded faults (default: random, printed on failure)"),
-    "timeout": ("racecheck_timeout", float, None, "seconds a trial may take before it is reported as a hang"),
-    "replay": ("racecheck_replay", str, None, "replay this schedule string ('rc1:...') in the selected test"),
-    "replays": ("racecheck_replays", int, 10, "how many times --racecheck-replay runs the schedule"),
-    "example_db": ("racecheck_example_db", str, None,
-                   "folder of saved failing schedules replayed first (default .racecheck under the "
-                   "rootdir; 'off' disables it)"),
-    "inconclusive": ("racecheck_inconclusive", str, "fail",
-                     "what an inconclusive race.run whose verdict the test never read does: fail (default) "
-                     "or warn (see docs/verdicts.md)"),
-}
-INCONCLUSIVE_MODES = ("fail", "warn")
-
-
-class InconclusiveWarning(pytest.PytestWarning):
-    """A race.run was inconclusive and the test never read its verdict (--racecheck-inconclusive=warn)."""
+from .pytest_options import INCONCLUSIVE_MODES, OPTIONS, InconclusiveWarning, setting
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -85,21 +66,12 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     receive_from_worker(node.config, node)
 
 
-def _setting(config: pytest.Config, name: str) -> Any:
-    ini, typ, default, _ = OPTIONS[name]
-    value = config.getoption(ini, default=None)
-    if value is None:
-        raw = config.getini(ini)
-        value = typ(raw) if raw not in (None, "", []) else default
-    return value
-
-
 def pytest_report_header(config: pytest.Config) -> list[str]:
     from . import __version__
 
     parts = [f"racecheck {__version__}"]
     for name in ("strategy", "trials", "seed"):
-        v = _setting(config, name)
+        v = setting(config, name)
         if v is not None:
             parts.append(f"{name}={v}")
     lines = [", ".join(parts)]
@@ -191,13 +163,13 @@ class Race:
 
         opts = self.options(**kwargs)
         check = bool(opts.pop("check", True))
-        schedule = _setting(self.request.config, "replay")
+        schedule = setting(self.request.config, "replay")
         if schedule:
             opts.pop("strategy", None)
             opts.pop("trials", None)
             opts.pop("seed", None)
             opts.pop("n", None)
-            times = int(_setting(self.request.config, "replays"))
+            times = int(setting(self.request.config, "replays"))
             try:
                 rep = replay(target, schedule, times=times, **opts)
             except DidNotReproduce:
@@ -212,7 +184,7 @@ class Race:
             return rep.result
         from .example_db import from_setting, run_examples_first
 
-        db = from_setting(_setting(self.request.config, "example_db"), self.request.config.rootpath)
+        db = from_setting(setting(self.request.config, "example_db"), self.request.config.rootpath)
         key = f"{self.request.node.nodeid}#{len(self.results)}"
         result = run_examples_first(db, key, target, opts, run, replay)
         result.looked.clear()  # the example database read it; the test has not yet
@@ -225,7 +197,7 @@ class Race:
         """Fail (or, for inconclusive with --racecheck-inconclusive=warn, warn) on verdicts nobody read."""
         from .verdict import PASS, VIOLATION, verdict_of
 
-        mode = _setting(self.request.config, "inconclusive")
+        mode = setting(self.request.config, "inconclusive")
         if mode not in INCONCLUSIVE_MODES:
             raise pytest.UsageError(f"--racecheck-inconclusive must be one of {', '.join(INCONCLUSIVE_MODES)}, "
                                     f"got {mode!r}")

@@ -1,4 +1,6 @@
-"""Results of a run: per-trial records, violations, and assertion helpers with timelines."""
+"""Results of a run as data: per-trial records, violations, the verdict and assertion helpers.
+
+The text they print is rendered by :mod:`racecheck.trial_text`."""
 
 from __future__ import annotations
 
@@ -151,51 +153,11 @@ class RunResult:
                 + "; ".join(str(v) for v in f.violations[:3]))
 
     def report(self, trial: TrialRecord | None = None, violations: list[Violation] | None = None) -> str:
-        """Text report of a failing trial: invariants broken, the per-worker timeline, the replay line."""
-        from .timeline import render_timeline
+        """Text report of a failing trial: invariants broken, the per-worker timeline, the replay line
+        (rendered by :func:`racecheck.trial_text.render_report`)."""
+        from .trial_text import render_report
 
-        t = trial or self._first()
-        if t is None:
-            return self.summary() if verdict_of(self) == PASS else self.summary_reasons()
-        vs = violations if violations is not None else t.violations
-        lines = [f"racecheck: {self.name}: trial {t.index + 1}/{self.trials_run} "
-                 f"(n={self.n}, mode={self.mode}, strategy={self.strategy}, seed={self.seed})"]
-        for v in vs:
-            lines.append(f"  VIOLATION {v}" + ("" if v.certain else "  [indeterminate]"))
-            if v.explanation:
-                lines.append(f"    why: {v.explanation}")
-        if t.schedule:
-            from .scheduling import Schedule
-
-            switches = Schedule.decode(t.schedule).context_switches
-            what = "shrunk failing schedule" if self.strategy == "hypothesis" else "failing schedule"
-            lines.append(f"  {what} ({switches} context switch{'es' if switches != 1 else ''}): {t.schedule}")
-        if t.stacks:
-            for who, stack in t.stacks.items():
-                lines.append(f"  stack of {who}:")
-                lines.extend("    " + s for s in stack.rstrip().splitlines())
-        lines.append("")
-        lines.append(render_timeline(t, vs))
-        if self.strategy == "hypothesis" and t.schedule:
-            from .hypothesis_search import step_list
-            from .scheduling import Schedule
-
-            switches = Schedule.decode(t.schedule).context_switches
-            lines.append("")
-            lines.append(f"shrunk schedule ({switches} context switch{'es' if switches != 1 else ''}), step by step:")
-            for i, row in enumerate(step_list(t), 1):
-                who = "recover" if row["worker"] == -1 else f"w{row['worker']}"
-                detail = f"  {row['detail']}" if row["detail"] and row["detail"] != row["point"] else ""
-                lines.append(f"  {i:3}. {who:>7}  {row['point']}{detail}")
-        line = self.replay_line(t)
-        if line:
-            lines.append("")
-            lines.append(f"replay with: {line}")
-        else:
-            lines.append("")
-            lines.append(f"not replayable: strategy {self.strategy} does not control the interleaving; "
-                         "rerun with strategy='pct' (--racecheck-strategy=pct) to get a replay line")
-        return "\n".join(lines)
+        return render_report(self, trial, violations)
 
     def to_dict(self, full: bool = False) -> dict[str, Any]:
         f = self._first()

@@ -227,7 +227,7 @@ class Runner:
         sink = h.Sink()
         rrt = _runtime.Runtime(mode="threads", sink=sink, injector=rt.injector, gate=None,
                                parent_call=self.parent_call)
-        _runtime.install(rrt)
+        _runtime.set_active(rrt)
         token = _runtime.set_worker(_runtime.RECOVER_WORKER)
         recover = self.cfg.recover
         assert recover is not None
@@ -246,7 +246,7 @@ class Runner:
             rrt.record(h.RECOVER_END)
         finally:
             _runtime._worker.reset(token)
-            _runtime.install(None)
+            _runtime.set_active(None)
         return sink.events()
 
     def trigger_args(self, worker: int) -> tuple[Any, ...]:
@@ -304,7 +304,7 @@ class Runner:
                     controller.finish(i)
                 done[i].set()
 
-        _runtime.install(rt)
+        _runtime.set_active(rt)
         try:
             threads = [threading.Thread(target=body, args=(i,), name=f"racecheck-w{i}", daemon=True)
                        for i in range(cfg.n)]
@@ -334,7 +334,7 @@ class Runner:
             if rt.crashed:
                 self._parked.append(rt)
         finally:
-            _runtime.install(None)
+            _runtime.set_active(None)
             os.environ.clear()
             os.environ.update(saved_env)
         return sink.events(), hung, stacks, rt

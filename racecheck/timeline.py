@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from . import history as h
-from .invariants import Violation
-from .result import TrialRecord
+
+if TYPE_CHECKING:  # type-only: the renderer reads results, results do not import it
+    from .invariants import Violation
+    from .result import TrialRecord
 
 _MAX_LANES = 6
 ROWS = "sql_rows"  # the drivers' row-count event (racecheck.drivers.sqltx.ROWS)

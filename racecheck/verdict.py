@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from . import history as h
 from .errors import ConfigError
+from .faults.kind import phase_of
 
 if TYPE_CHECKING:
     from .config import RunConfig
@@ -203,7 +204,7 @@ def faults_fired(cfg: RunConfig, result: RunResult) -> list[str]:
     out = []
     trials = result.trials_run
     for idx, f in enumerate(cfg.faults):
-        if f.optional or fired[idx] or (f.action == "scrub_env" and f.params.get("when") != "point"):
+        if f.optional or fired[idx] or phase_of(f) != "point":
             continue
         ws = [w for w in reached if w >= 0] if f.workers is None else list(f.workers)
         labels = sorted({lab for w in ws for lab in reached.get(w, ())})

@@ -1,4 +1,7 @@
-"""PostgresServer (owned or not) and PostgresDB (one database, reset by cloning a template)."""
+"""PostgresServer (owned or not): templates, clones, connections, stop/start.
+
+One database on it is a :class:`~racecheck.backends.postgres_db.PostgresDB`; URL helpers are in
+:mod:`racecheck.backends.pg_urls`."""
 
 from __future__ import annotations
 
@@ -13,37 +16,16 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from ..redact import redact_url, register_url
-from . import pg_reset, reset_scope
 from .cleanup import proc_alive, proc_starttime, session
 from .context import ClosedOnExit
-from .errors import NotOwnedError, ResetRefused
+from .errors import NotOwnedError
+from .pg_urls import quote_ident, replace_dbname, url_dbname
+from .postgres_db import PostgresDB
 
 PREFIX = "racecheck_"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def replace_dbname(url: str, dbname: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + quote(dbname), parts.query, parts.fragment))
-
-
-def with_application_name(url: str, name: str) -> str:
-    """``url`` whose connections report ``application_name=name`` (libpq, psycopg, asyncpg read it)."""
-    parts = urlsplit(url)
-    query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("application_name="))
-    query = (query + "&" if query else "") + "application_name=" + quote(name)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
-
-
-def url_dbname(url: str) -> str:
-    path = urlsplit(url).path.lstrip("/")
-    return path or "postgres"
 
 
 class PostgresServer(ClosedOnExit):
@@ -131,11 +113,11 @@ class PostgresServer(ClosedOnExit):
             self.created.add(name)
         if not self.owned:
             session().add_foreign_db(self.admin_url, name)
-        run(f"CREATE DATABASE {_ident(name)} TEMPLATE {_ident(template)}")
+        run(f"CREATE DATABASE {quote_ident(name)} TEMPLATE {quote_ident(template)}")
         if not self.owned:
             host = socket.gethostname()
             start = proc_starttime(os.getpid())
-            run(f"COMMENT ON DATABASE {_ident(name)} IS 'racecheck owner={host}:{os.getpid()}:{start}'")
+            run(f"COMMENT ON DATABASE {quote_ident(name)} IS 'racecheck owner={host}:{os.getpid()}:{start}'")
 
     # -- spare clones ----------------------------------------------------------
     def _bg_run(self, sql: str) -> None:
@@ -186,7 +168,7 @@ class PostgresServer(ClosedOnExit):
             spare = pool.pop() if pool else None
         if spare is not None:
             try:
-                self.admin(f"ALTER DATABASE {_ident(spare)} RENAME TO {_ident(name)}")
+                self.admin(f"ALTER DATABASE {quote_ident(spare)} RENAME TO {quote_ident(name)}")
                 with self._lock:
                     self.created.discard(spare)
                     self.created.add(name)
@@ -210,7 +192,7 @@ class PostgresServer(ClosedOnExit):
 
     def _bg_drop(self, name: str) -> None:
         try:
-            self._bg_run(f"DROP DATABASE IF EXISTS {_ident(name)}"
+            self._bg_run(f"DROP DATABASE IF EXISTS {quote_ident(name)}"
                          + (" WITH (FORCE)" if self.major >= 13 else ""))
         except Exception:
             return
@@ -234,7 +216,7 @@ class PostgresServer(ClosedOnExit):
         for _ in range(500):
             self.kill_connections(name)
             try:
-                self.admin(f"ALTER DATABASE {_ident(name)} RENAME TO {_ident(trash)}")
+                self.admin(f"ALTER DATABASE {quote_ident(name)} RENAME TO {quote_ident(trash)}")
                 break
             except psycopg.errors.ObjectInUse:
                 time.sleep(0.002)  # terminated backends are still exiting
@@ -263,10 +245,10 @@ class PostgresServer(ClosedOnExit):
 
     def _drop_db(self, name: str) -> None:
         if self.major >= 13:
-            self.admin(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)")
+            self.admin(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
         else:
             self.kill_connections(name)
-            self.admin(f"DROP DATABASE IF EXISTS {_ident(name)}")
+            self.admin(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
         with self._lock:
             self.created.discard(name)
         if not self.owned:
@@ -393,7 +375,7 @@ class PostgresServer(ClosedOnExit):
                 continue
             if h == host and not proc_alive(pid, start):
                 with contextlib.suppress(Exception):
-                    self.admin(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)")
+                    self.admin(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
                     n += 1
         return n
 
@@ -444,105 +426,3 @@ class OwnedPostgres(PostgresServer):
             return
         super().close()
         self.process.destroy()
-
-
-class PostgresDB(ClosedOnExit):
-    """One database racecheck handed to a test: ``url``, ``connect()``, ``execute()``, ``reset()``."""
-
-    def __init__(self, server: PostgresServer, dbname: str, template: str | None, *, created: bool) -> None:
-        self.server = server
-        self.dbname = dbname
-        self.template = template
-        self.created = created
-        self.url = server.url_for(dbname)
-        if not created:  # someone else's database: tag our connections so kills spare theirs
-            self.url = with_application_name(self.url, server.application_name)
-        self._conn: Any = None
-        self._lock = threading.RLock()
-        self._snapshots: list[str] = []
-
-    def __repr__(self) -> str:
-        return f"<PostgresDB {self.dbname} on {self.server.provider}>"
-
-    def connect(self, autocommit: bool = True, **kwargs: Any) -> Any:
-        """A new psycopg connection to this database (the caller closes it)."""
-        import psycopg
-
-        return psycopg.connect(self.url, autocommit=autocommit, **kwargs)
-
-    def execute(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-        """Run ``sql`` on a cached autocommit connection; returns the rows, if any."""
-        with self._lock:
-            if self._conn is None or self._conn.closed or self._conn.broken:
-                self._conn = self.connect(autocommit=True)
-            cur = self._conn.execute(sql, params)
-            return list(cur.fetchall()) if cur.description else []
-
-    def _close_conn(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                with contextlib.suppress(Exception):
-                    self._conn.close()
-                self._conn = None
-
-    def kill_connections(self) -> int:
-        self._close_conn()
-        return self.server.kill_connections(self.dbname)
-
-    def _check_reset_allowed(self) -> None:
-        if self.created or (self.server.allow_reset and reset_scope.allowed("postgres", self.dbname)):
-            return
-        raise ResetRefused(
-            f"refusing to reset database {self.dbname!r} at {redact_url(self.server.url)}: racecheck did not create it "
-            "and a reset drops it; use server.database() for a racecheck-made database, or pass "
-            "allow_reset=True (--racecheck-allow-reset, racecheck run --allow-reset, "
-            "RACECHECK_ALLOW_RESET=1 or a list naming it) to allow it")
-
-    def reset(self) -> None:
-        """Replace this database with a fresh clone of its template (same name, same URL)."""
-        self._check_reset_allowed()
-        tpl = self.template or self.server.template()
-        self._close_conn()
-        fast = pg_reset.state_of(self)
-        if self.created and self.template is not None and fast.try_reset():
-            return  # emptied back to the template's contents (see pg_reset); no re-clone
-        if self.created:
-            self.server.retire(self.dbname)
-        else:
-            self.server._drop_db(self.dbname)
-        self.server.clone(tpl, self.dbname)
-        self.template = tpl
-        self.created = True
-        fast.learn()
-
-    def snapshot(self) -> str:
-        """Make the current contents the template for later resets (e.g. after a test loaded its schema)."""
-        self._check_reset_allowed()
-        self._close_conn()
-        self.server.kill_connections(self.dbname)
-        name = self.server._new_name("_snap")
-        self.server._create_db(name, self.dbname)
-        for old in self._snapshots:
-            self.server._drop_spares(old)
-            with contextlib.suppress(Exception):
-                self.server._drop_db(old)
-        self._snapshots = [name]
-        self.template = name
-        pg_reset.forget(self)  # the next reset re-clones from the snapshot and learns it
-        return name
-
-    def close(self) -> None:
-        """Drop this database (and its snapshots) if racecheck created it."""
-        self._close_conn()
-        pg_reset.forget(self)
-        if self.server.closed:
-            return
-        for snap in self._snapshots:
-            self.server._drop_spares(snap)
-        for name in ([self.dbname] if self.created else []) + self._snapshots:
-            with contextlib.suppress(Exception):
-                self.server._drop_db(name)
-        self._snapshots = []
-        with self.server._lock:
-            if self in self.server.databases:
-                self.server.databases.remove(self)

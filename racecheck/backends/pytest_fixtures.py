@@ -10,7 +10,6 @@ a clear message instead of running on the emulation.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -132,10 +131,6 @@ def backend_summary_lines() -> list[str]:
             emu = " [EMULATED]" if used[0].emulated else ""
             out.append(f"racecheck {kind}: {used[0].name}{emu}: {used[0].reason}")
     return out
-
-
-def _worker_tag() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 @pytest.fixture(scope="session")

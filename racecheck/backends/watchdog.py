@@ -44,7 +44,7 @@ def _parent_gone(parent: int) -> bool:
     return not _cleanup_module().proc_alive(parent)
 
 
-def run(parent: int, session_dir: Path, fd: int, poll: float = 0.1) -> int:
+def watch(parent: int, session_dir: Path, fd: int, poll: float = 0.1) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is for pytest
     urls: dict[str, str] = {}
     buf = b""
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 3:
         print(__doc__, file=sys.stderr)
         return 2
-    return run(int(args[0]), Path(args[1]), int(args[2]))
+    return watch(int(args[0]), Path(args[1]), int(args[2]))
 
 
 if __name__ == "__main__":

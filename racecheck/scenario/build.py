@@ -19,7 +19,7 @@ from .. import faults as F
 from .. import invariants as inv
 from .. import state_checks as checks
 from ..errors import ConfigError, InfrastructureError, RacecheckError
-from .loader import LoadedScenario, Loc, ScenarioError
+from .loader import LoadedScenario, Loc
 from .schema import FaultItem, InvariantItem, Scenario
 
 PROFILES = ("fast", "thorough")
@@ -35,7 +35,7 @@ class BuildError(RacecheckError):
 
 
 @dataclass
-class Plan:
+class ScenarioPlan:
     """What ``racecheck.run`` gets for one scenario."""
 
     target: Any
@@ -147,40 +147,28 @@ def build_spies(spec: Scenario) -> list[Any]:
     return out
 
 
-def build_fault(item: FaultItem, loc: Loc, backends: set[str]) -> F.Fault:
-    kind = item.kind
+def build_fault(item: FaultItem, loc: Loc, backends: set[str], mode: str = "threads") -> F.Fault:
+    """The Fault of one ``faults:`` item: its kind's constructor called with the item's options."""
+    kind = F.kind_of(item.kind)
     d = item.spec.model_dump()
-    loc = loc + (kind,)
-    common = {k: d.pop(k) for k in ("worker", "nth", "every", "p", "after", "optional") if k in d}
-    if kind in ("db_error", "redis_error", "error"):
+    loc = loc + (kind.name,)
+    if kind.raises:
         try:
-            F.resolve_error(kind, d["error"])
+            F.resolve_error(kind.name, d["error"])
         except ConfigError as exc:
             raise BuildError(loc + ("error",), str(exc)) from None
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - importing the named module failed
             raise BuildError(loc + ("error",), f"cannot look up {d['error']!r}: "
                                                f"{type(exc).__name__}: {exc}") from None
-    if kind == "backend_down" and d["backend"] not in backends:
-        raise BuildError(loc + ("backend",), f"backend_down names backend {d['backend']!r} but the scenario declares "
+    if "backend" in d and d["backend"] not in backends:
+        raise BuildError(loc + ("backend",), f"{kind.name} names backend {d['backend']!r} but the scenario declares "
                                              f"{', '.join(sorted(backends)) or 'no backends'}; add it under 'backends:'")
     try:
-        if kind == "scrub_env":
-            return F.scrub_env(d["names"], set=d["set"], when=d["when"], at=d["at"], worker=common.get("worker"),
-                               optional=common.get("optional", False))
-        if kind == "db_error":
-            common.pop("after", None)
-            return F.db_error(d["at"], d["error"], after_commit=d["after_commit"], message=d["message"], **common)
-        if kind == "crash":
-            return F.crash(d["at"], **common)
-        if kind == "redis_error":
-            return F.redis_error(d["at"], d["error"], message=d["message"], **common)
-        if kind == "error":
-            return F.error(d["at"], d["error"], message=d["message"], **common)
-        if kind == "backend_down":
-            return F.backend_down(d["at"], d["backend"], how=d["how"], duration=d["duration"], **common)
-        if kind == "delay":
-            return F.delay(d["at"], d["seconds"], **common)
-        return F.clock(d["at"], d["shift"], **common)
+        kind.check_mode(mode)
+    except ConfigError as exc:
+        raise BuildError(loc, f"{exc} (this scenario has mode: {mode})") from None
+    try:
+        return kind.make(**d)
     except ConfigError as exc:
         raise BuildError(loc, str(exc)) from None
 
@@ -249,7 +237,7 @@ def trials_for(spec: Scenario, profile: str) -> int:
 
 
 def build_options(loaded: LoadedScenario, handles: dict[str, Any], profile: str = "fast",
-                  overrides: dict[str, Any] | None = None) -> Plan:
+                  overrides: dict[str, Any] | None = None) -> ScenarioPlan:
     """Everything but the backends: raises BuildError for fields that cannot be built."""
     spec = loaded.spec
     add_import_paths(loaded.directory)
@@ -262,7 +250,8 @@ def build_options(loaded: LoadedScenario, handles: dict[str, Any], profile: str 
         "timeout": spec.timeout, "stop_on_failure": spec.stop_on_failure, "args": tuple(spec.args),
         "kwargs": dict(spec.kwargs), "name": spec.name,
         "spies": build_spies(spec),
-        "faults": [build_fault(f, ("faults", i), backends) for i, f in enumerate(spec.faults)],
+        "faults": [build_fault(f, ("faults", i), backends, (overrides or {}).get("mode", spec.mode))
+                   for i, f in enumerate(spec.faults)],
     }
     if spec.invariants is not None:
         options["invariants"] = [build_invariant(it, ("invariants", i), handles, backends)
@@ -286,10 +275,10 @@ def build_options(loaded: LoadedScenario, handles: dict[str, Any], profile: str 
     name = f" --name '{spec.name}'" if loaded.prefix else ""
     options["replay_hint"] = f"racecheck replay {file}{name} '{{schedule}}'"
     options.update(overrides or {})
-    return Plan(target, options, handles)
+    return ScenarioPlan(target, options, handles)
 
 
-def check(loaded: LoadedScenario) -> None:
+def check_scenario(loaded: LoadedScenario) -> None:
     """Build the scenario without running it or provisioning backends (``racecheck validate``)."""
     try:
         build_options(loaded, {})
@@ -378,7 +367,7 @@ def _postgres_db(server: Any, sql: str | None) -> Any:
 
 @contextlib.contextmanager
 def prepared(loaded: LoadedScenario, profile: str = "fast",
-             overrides: dict[str, Any] | None = None) -> Iterator[Plan]:
+             overrides: dict[str, Any] | None = None) -> Iterator[ScenarioPlan]:
     """Build the run, provision and reset its backends and effect sink; undo it all on exit.
 
     Raises ScenarioError for bad input and InfrastructureError when a backend is missing.
@@ -431,7 +420,7 @@ def prepared(loaded: LoadedScenario, profile: str = "fast",
         os.environ.update(saved_env)
 
 
-def _hand_over(plan: Plan, env: str, url_kwarg: str | None, url: str) -> None:
+def _hand_over(plan: ScenarioPlan, env: str, url_kwarg: str | None, url: str) -> None:
     os.environ[env] = url
     if url_kwarg:
         plan.options["kwargs"][url_kwarg] = url
@@ -469,8 +458,3 @@ def _start_service(spec: Scenario, directory: Path) -> Any:
         raise  # the service could not start: infrastructure (exit 3), not bad input
     except ConfigError as exc:
         raise BuildError(("service",), str(exc)) from None
-
-
-def scenario_error(loaded: LoadedScenario, exc: ConfigError) -> ScenarioError:
-    """An engine ConfigError raised while running: attribute it to the scenario as a whole."""
-    return loaded.error((), str(exc))

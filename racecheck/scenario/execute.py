@@ -141,7 +141,7 @@ def run_scenario(loaded: LoadedScenario, *, profile: str = "fast", report_dir: s
         return infra_outcome(loaded, str(exc), time.monotonic() - t0)
     except Exception as exc:  # noqa: BLE001 - a backend or engine failure: infrastructure, no traceback
         return infra_outcome(loaded, f"{type(exc).__name__}: {exc}", time.monotonic() - t0)
-    outcome = judge(loaded, result, time.monotonic() - t0, report_dir, backends)
+    outcome = judge_outcome(loaded, result, time.monotonic() - t0, report_dir, backends)
     outcome.emulated = emulated
     return outcome
 
@@ -152,7 +152,7 @@ def emulated_backends(handles: dict[str, Any]) -> list[str]:
             for name, hd in sorted(handles.items()) if getattr(hd, "emulated", False)]
 
 
-def judge(loaded: LoadedScenario, result: Any, elapsed: float,
+def judge_outcome(loaded: LoadedScenario, result: Any, elapsed: float,
           report_dir: str | Path | None = None,
           backends: dict[str, Any] | None = None) -> ScenarioOutcome:
     """Compare a RunResult with the scenario's ``expect`` (and ``expect_invariant``)."""

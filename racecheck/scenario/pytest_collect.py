@@ -68,9 +68,9 @@ class ScenarioItem(pytest.Item):
             raise self.entry
         self.outcome = run_scenario(self.entry, overrides=self._overrides())
         if self.outcome.status == "inconclusive":
-            from ..pytest_plugin import InconclusiveWarning, _setting
+            from ..pytest_options import InconclusiveWarning, setting
 
-            if _setting(self.config, "inconclusive") == "warn":  # --racecheck-inconclusive=warn
+            if setting(self.config, "inconclusive") == "warn":  # --racecheck-inconclusive=warn
                 import warnings
 
                 warnings.warn(InconclusiveWarning(self.outcome.line_text()), stacklevel=1)

@@ -8,46 +8,16 @@ string is a shorthand (``- no_exceptions``, ``- exactly_once: spawn``).
 
 from __future__ import annotations
 
-import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import BaseModel, Field, TypeAdapter, create_model, field_validator, model_validator
 
-from ..errors import ConfigError
-from ..faults import validate_glob
+from ..invariants.kinds import KINDS as INVARIANT_REGISTRY
+from .schema_base import _exactly_one, _import_path, _one_key, _Strict
+from .schema_faults import FaultItem
 
 MODES = ("threads", "processes", "asyncio")
 STRATEGIES = ("stress", "random", "pct", "dfs", "hypothesis")
-
-
-class _Strict(BaseModel):
-    # nan/inf are never a valid timeout, delay or probability (``timeout: .inf`` would hang)
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
-
-
-_ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-
-
-def _error_class(value: str) -> str:
-    if len(value) > 200 or not _ERROR_NAME.fullmatch(value):
-        raise ValueError(f"error {value[:80]!r} is not an exception class name; give a name such as "
-                         "'OperationalError' or a dotted path such as 'mypkg.errors.Timeout'")
-    return value
-
-
-def _import_path(value: str, what: str) -> str:
-    mod, sep, attr = value.partition(":")
-    if not sep or not mod.strip() or not attr.strip() or " " in value:
-        raise ValueError(f"{what} {value!r} must look like 'package.module:function'")
-    return value
-
-
-def _check_glob(value: str) -> str:
-    try:
-        validate_glob(value, "fault")
-    except ConfigError as exc:
-        raise ValueError(str(exc).removeprefix("fault: ")) from None
-    return value
 
 
 # -- spies --------------------------------------------------------------------------------
@@ -63,139 +33,6 @@ class SpySpec(_Strict):
     @classmethod
     def _target(cls, v: str) -> str:
         return _import_path(v, "spy target")
-
-
-# -- faults -------------------------------------------------------------------------------
-class _FaultBase(_Strict):
-    at: str = Field(description="glob over point labels, e.g. 'spawn:after' or 'sql:UPDATE*'")
-    worker: int | list[int] | None = Field(None, description="worker id(s) it fires in (default: all)")
-    nth: int = Field(1, ge=1, description="fire on the nth matching occurrence per worker")
-    every: bool = Field(False, description="fire on every matching occurrence")
-    p: float | None = Field(None, ge=0.0, le=1.0, description="fire with this seeded probability")
-    after: bool = Field(False, description="fire after the call/statement completed")
-    optional: bool = Field(False, description="may legitimately never fire: a run where it did not is not "
-                                              "inconclusive")
-
-    @field_validator("at")
-    @classmethod
-    def _at(cls, v: str) -> str:
-        return _check_glob(v)
-
-
-class CrashFault(_FaultBase):
-    pass
-
-
-class DbErrorFault(_FaultBase):
-    at: str = "sql:*"
-    error: str = "OperationalError"
-    after_commit: bool = False
-    message: str | None = None
-
-    @field_validator("error")
-    @classmethod
-    def _error(cls, v: str) -> str:
-        return _error_class(v)
-
-
-class RedisErrorFault(_FaultBase):
-    at: str = "redis:*"
-    error: str = "ConnectionError"
-    message: str | None = None
-
-    @field_validator("error")
-    @classmethod
-    def _error(cls, v: str) -> str:
-        return _error_class(v)
-
-
-class ErrorFault(_FaultBase):
-    error: str = "RuntimeError"
-    message: str | None = None
-
-    @field_validator("error")
-    @classmethod
-    def _error(cls, v: str) -> str:
-        return _error_class(v)
-
-
-class BackendDownFault(_FaultBase):
-    backend: Literal["postgres", "redis"] = "redis"
-    how: Literal["kill", "stop"] = "kill"
-    duration: float = Field(0.0, ge=0.0)
-
-
-class DelayFault(_FaultBase):
-    seconds: float = Field(ge=0.0)
-
-
-class ClockFault(_FaultBase):
-    shift: float
-
-
-class ScrubEnvFault(_Strict):
-    names: list[str] = Field(default_factory=list)
-    set: dict[str, str] = Field(default_factory=dict)
-    when: Literal["start", "after_import", "before_trigger", "point"] = "before_trigger"
-    at: str = "*"
-    worker: int | list[int] | None = None
-    optional: bool = Field(False, description="may legitimately never fire (when: point)")
-
-    @field_validator("at")
-    @classmethod
-    def _at(cls, v: str) -> str:
-        return _check_glob(v)
-
-
-FAULT_KINDS = ("crash", "db_error", "redis_error", "error", "backend_down", "delay", "clock", "scrub_env")
-
-
-def _one_key(item: Any) -> Any:
-    """A bare string item (``- no_exceptions``) is the one-key mapping ``{no_exceptions: None}``."""
-    return {item: None} if isinstance(item, str) else item
-
-
-def _exactly_one(model: BaseModel, kinds: tuple[str, ...], what: str) -> None:
-    given = [k for k in kinds if getattr(model, k) is not None]
-    if len(given) != 1:
-        raise ValueError(
-            f"each {what} is a one-key mapping such as '- {kinds[0]}: ...'; got "
-            + (", ".join(given) if given else "none") + f" (kinds: {', '.join(kinds)})")
-
-
-class FaultItem(_Strict):
-    """One fault: a one-key mapping from the fault kind to its options (a string means ``at``)."""
-
-    crash: CrashFault | None = None
-    db_error: DbErrorFault | None = None
-    redis_error: RedisErrorFault | None = None
-    error: ErrorFault | None = None
-    backend_down: BackendDownFault | None = None
-    delay: DelayFault | None = None
-    clock: ClockFault | None = None
-    scrub_env: ScrubEnvFault | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shape(cls, data: Any) -> Any:
-        data = _one_key(data)
-        if isinstance(data, dict):
-            data = {k: ({} if v is None else {"at": v} if isinstance(v, str) and k != "scrub_env"
-                        else {"names": [v]} if isinstance(v, str) else v) for k, v in data.items()}
-        return data
-
-    @model_validator(mode="after")
-    def _one(self) -> FaultItem:
-        _exactly_one(self, FAULT_KINDS, "fault")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return next(k for k in FAULT_KINDS if getattr(self, k) is not None)
-
-    @property
-    def spec(self) -> BaseModel:
-        return getattr(self, self.kind)  # type: ignore[no-any-return]
 
 
 # -- invariants ---------------------------------------------------------------------------
@@ -263,29 +100,24 @@ class CustomInvariant(_Strict):
         return _import_path(v, "custom check")
 
 
-INVARIANT_KINDS = ("exactly_once", "at_most_once", "at_least_once", "mutual_exclusion", "no_exceptions",
-                   "fencing", "fail_closed", "no_stuck", "rows_unique", "sql_count", "redis_keys", "custom")
+INVARIANT_KINDS: tuple[str, ...] = tuple(INVARIANT_REGISTRY)  # racecheck.invariants.kinds
+# The options of each kind in a scenario file; every registered kind has one (checked below).
+INVARIANT_OPTIONS: dict[str, type[_Strict]] = {
+    "exactly_once": CountInvariant, "at_most_once": CountInvariant, "at_least_once": CountInvariant,
+    "mutual_exclusion": MutualExclusionInvariant, "no_exceptions": NoExceptionsInvariant,
+    "fencing": FencingInvariant, "fail_closed": FailClosedInvariant, "no_stuck": SqlInvariant,
+    "rows_unique": SqlInvariant, "sql_count": SqlCountInvariant, "redis_keys": RedisKeysInvariant,
+    "custom": CustomInvariant,
+}
+if set(INVARIANT_OPTIONS) != set(INVARIANT_KINDS):  # pragma: no cover - a registry/schema mismatch
+    raise RuntimeError("racecheck.invariants.kinds and the scenario schema disagree on invariant kinds: "
+                       f"{sorted(set(INVARIANT_OPTIONS) ^ set(INVARIANT_KINDS))}; add the kind to both")
 # The field a bare string fills in, per kind.
-_SHORTHAND = {"exactly_once": "effect", "at_most_once": "effect", "at_least_once": "effect",
-              "mutual_exclusion": "section", "fencing": "effect", "fail_closed": "effect",
-              "no_stuck": "sql", "rows_unique": "sql", "custom": "check", "redis_keys": "pattern"}
+_SHORTHAND = {k.name: k.shorthand for k in INVARIANT_REGISTRY.values() if k.shorthand}
 
 
-class InvariantItem(_Strict):
+class InvariantItemBase(_Strict):
     """One invariant: a one-key mapping from its kind to options; a bare string fills the main option."""
-
-    exactly_once: CountInvariant | None = None
-    at_most_once: CountInvariant | None = None
-    at_least_once: CountInvariant | None = None
-    mutual_exclusion: MutualExclusionInvariant | None = None
-    no_exceptions: NoExceptionsInvariant | None = None
-    fencing: FencingInvariant | None = None
-    fail_closed: FailClosedInvariant | None = None
-    no_stuck: SqlInvariant | None = None
-    rows_unique: SqlInvariant | None = None
-    sql_count: SqlCountInvariant | None = None
-    redis_keys: RedisKeysInvariant | None = None
-    custom: CustomInvariant | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -303,7 +135,7 @@ class InvariantItem(_Strict):
         return data
 
     @model_validator(mode="after")
-    def _one(self) -> InvariantItem:
+    def _one(self) -> InvariantItemBase:
         _exactly_one(self, INVARIANT_KINDS, "invariant")
         return self
 
@@ -314,6 +146,14 @@ class InvariantItem(_Strict):
     @property
     def spec(self) -> BaseModel:
         return getattr(self, self.kind)  # type: ignore[no-any-return]
+
+
+if TYPE_CHECKING:
+    InvariantItem = InvariantItemBase
+else:
+    InvariantItem = create_model(
+        "InvariantItem", __base__=InvariantItemBase, __doc__=InvariantItemBase.__doc__,
+        **{name: (INVARIANT_OPTIONS[name] | None, None) for name in INVARIANT_KINDS})
 
 
 # -- backends and triggers ----------------------------------------------------------------

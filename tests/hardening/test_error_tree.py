@@ -16,7 +16,7 @@ from racecheck.errors import RacecheckError
 NOT_RACECHECK_ERRORS = {
     "racecheck.errors.Inconclusive",
     "racecheck.errors.RunErrored",
-    "racecheck.pytest_plugin.InconclusiveWarning",
+    "racecheck.pytest_options.InconclusiveWarning",
     "racecheck.errors.WorkerCrashed",
     "racecheck.hypothesis_search._Found",
     "racecheck.external.http.HttpStatusError",

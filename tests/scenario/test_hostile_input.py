@@ -10,7 +10,7 @@ import pytest
 from helpers import claim, write_scenario
 
 from racecheck.cli import main
-from racecheck.scenario.build import check
+from racecheck.scenario.build import check_scenario as check
 from racecheck.scenario.loader import MAX_FILE_BYTES, ScenarioError, load_file
 
 LINE = re.compile(r"^\S.*:\d+: ")

@@ -10,7 +10,7 @@ import pytest
 from helpers import MALFORMED, claim, write_scenario
 
 from racecheck.cli import main
-from racecheck.scenario.build import check
+from racecheck.scenario.build import check_scenario as check
 from racecheck.scenario.loader import ScenarioError, load_paths
 
 FILES = sorted(MALFORMED.glob("*.race.yaml"))

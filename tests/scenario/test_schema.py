@@ -6,7 +6,7 @@ import json
 
 from helpers import EXAMPLES
 
-from racecheck.scenario.build import check
+from racecheck.scenario.build import check_scenario as check
 from racecheck.scenario.loader import LoadedScenario, load_paths, parse_yaml
 from racecheck.scenario.schema import Scenario, json_schema
 

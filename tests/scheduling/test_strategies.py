@@ -70,7 +70,7 @@ def test_dfs_with_zero_preemptions_runs_one_schedule() -> None:
 
 def test_hypothesis_shrinks_to_few_context_switches(capsys: pytest.CaptureFixture[str]) -> None:
     """Hypothesis finds the double spawn and shrinks the schedule to at most 2 context switches."""
-    from racecheck.hypothesis_search import step_list
+    from racecheck.trial_text import step_list
 
     res = _run(targets.check_then_act, "hypothesis", seed=1, trials=50)
     failure = res.first_failure

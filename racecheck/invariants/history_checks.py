@@ -1,67 +1,18 @@
-"""Invariants: plain checks over a trial's history (and, for some, the database after recovery).
-
-An invariant is any object with a ``name`` and ``check(trial) -> list[Violation]``;
-``custom(fn)`` turns a function into one. Each violation names the keys, workers and
-times involved, so a report can point at them.
-"""
+"""The checks over one trial's events: once-semantics, critical sections, exceptions, fencing
+tokens, rows left stuck, and custom functions."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from . import history as h
-from .errors import ConfigError
+from .. import history as h
+from .base import Violation, _fmt_workers, _t, _wname
 
 if TYPE_CHECKING:
-    from .result import TrialRecord
-
-
-@dataclass(frozen=True)
-class Violation:
-    invariant: str
-    message: str
-    keys: tuple[str, ...] = ()
-    workers: tuple[int, ...] = ()
-    times: tuple[int, ...] = ()
-    certain: bool = True  # False when only indeterminate effects make it a violation
-    explanation: str = ""  # the conflicting accesses that made it possible (racecheck.explain)
-
-    def __str__(self) -> str:
-        return f"{self.invariant}: {self.message}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "invariant": self.invariant,
-            "message": self.message,
-            "keys": list(self.keys),
-            "workers": list(self.workers),
-            "times": list(self.times),
-            "certain": self.certain,
-            "explanation": self.explanation,
-        }
-
-
-class Invariant(Protocol):
-    name: str
-
-    def check(self, trial: TrialRecord) -> list[Violation]: ...
-
-
-def _fmt_workers(ws: Iterable[int | None]) -> str:
-    return ", ".join(_wname(w) for w in ws)
-
-
-def _wname(w: int | None) -> str:
-    if w is None:
-        return "runner"
-    return "recover" if w < 0 else f"w{w}"
-
-
-def _t(trial: TrialRecord, t: int) -> str:
-    return f"{(t - trial.t0) / 1e6:.3f}ms"
+    from ..result import TrialRecord
 
 
 @dataclass
@@ -301,80 +252,6 @@ class NoStuck:
                           tuple(str(r) for r in rows[:20]))]
 
 
-FAILURE_ACTIONS = ("db_error", "redis_error", "backend_down", "error")
-
-
-def _fault_is_the_failure(evs: list[h.Event], fault: h.Event) -> bool:
-    return True
-
-
-def _used_what_was_scrubbed(evs: list[h.Event], fault: h.Event) -> bool:
-    return any(e.kind == h.ENV_READ and e.t >= fault.t for e in evs)
-
-
-# Which fired faults mean the worker met a failure, per action. An injected error or a
-# downed backend is the failure itself. A scrubbed environment is one once the worker read
-# a variable the scrub removed or changed (code that captured the value earlier is unhurt).
-# Not here, so never a failure: crash (the worker is gone, nothing is left to surface it),
-# delay/pause (time passed; the code must carry on, other invariants judge what the wait
-# broke) and clock (the same, for a clock jump).
-FAILURE_FAULTS: dict[str, Callable[[list[h.Event], h.Event], bool]] = {
-    **dict.fromkeys(FAILURE_ACTIONS, _fault_is_the_failure),
-    "scrub_env": _used_what_was_scrubbed,
-}
-SURFACING_LEVELS = ("WARNING", "ERROR", "CRITICAL")
-
-
-class FailClosed:
-    """A trigger that met a failure did no effect and surfaced it (raised, or logged at WARNING or above).
-
-    A worker met a failure when a fault in ``FAILURE_FAULTS`` fired in it (an injected
-    error, a downed backend, or a scrubbed variable it then read), when one of its
-    statements/commands raised a connection-level error (the drivers mark it
-    ``backend_failed``), or when ``failed`` (a callable over the worker's events) says so.
-    """
-
-    name = "fail_closed"
-
-    def __init__(self, effect: str | None = None, failed: Callable[[list[h.Event]], bool] | None = None) -> None:
-        self.effect = effect
-        self.failed = failed
-
-    def _failure(self, w: int, evs: list[h.Event]) -> str | None:
-        """What failure worker ``w`` met, as the subject of a sentence; None when it met none."""
-        for e in evs:
-            if e.kind == h.FAULT and (judge := FAILURE_FAULTS.get(e.name)) is not None and judge(evs, e):
-                if e.name != "scrub_env":
-                    return f"w{w}'s backend call failed"
-                read = ", ".join(sorted({r.name for r in evs if r.kind == h.ENV_READ}))
-                return f"w{w} read {read} after scrub_env ({e.payload.get('at', 'point')}) removed or changed it"
-            if e.kind in (h.SQL, h.REDIS) and e.payload.get("backend_failed"):
-                return f"w{w}'s backend call failed"
-        if self.failed is not None and self.failed(evs):
-            return f"w{w}'s call failed"
-        return None
-
-    def check(self, trial: TrialRecord) -> list[Violation]:
-        out = []
-        for w in trial.history.workers():
-            if w < 0:
-                continue
-            evs = trial.history.filter(worker=w)
-            what = self._failure(w, evs)
-            if what is None:
-                continue
-            effects = [r for r in trial.history.effects(self.effect) if r.worker == w and r.status != "failed"]
-            if effects:
-                out.append(Violation(self.name, f"{what} yet effect {effects[0].name!r} happened "
-                                     f"for key {effects[0].key!r}: it failed open", (str(effects[0].key),), (w,), (effects[0].begin,)))
-            surfaced = any(e.kind == h.ERROR for e in evs) or any(
-                e.kind == h.LOG and e.name in SURFACING_LEVELS for e in evs)
-            if not surfaced:
-                out.append(Violation(self.name, f"{what}, and the failure was swallowed: "
-                                     "the trigger returned normally and logged nothing at WARNING or above", (), (w,)))
-        return out
-
-
 class Custom:
     """Wrap ``fn(history) -> None | bool | str | list[str]``: False or text means violated."""
 
@@ -391,120 +268,3 @@ class Custom:
         if isinstance(res, str):
             return [Violation(self.name, res)]
         return [v if isinstance(v, Violation) else Violation(self.name, str(v)) for v in res]
-
-
-@dataclass
-class Hang:
-    """Reported by the runner, not checked: a trigger did not finish within the trial timeout."""
-
-    name: str = "hang"
-    stacks: dict[int, str] = field(default_factory=dict)
-
-
-# Public constructors (the names users type).
-def exactly_once(effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> ExactlyOnce:
-    """Every key's effect happened exactly once per trial (no duplicate, no loss).
-
-    Args:
-        effect: the effect name (a spy's name, or ``racecheck.effect(name, ...)``).
-        keys: the keys that must each be seen; ``None`` checks every key that occurred.
-        indeterminate: what a call that may or may not have happened (a spied call cut by a
-            crash) counts as: ``"report"`` (a violation marked indeterminate), ``"done"`` or
-            ``"not_done"``.
-    """
-    return ExactlyOnce(effect, keys, indeterminate)
-
-
-def at_most_once(effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> AtMostOnce:
-    """No key's effect happened twice in a trial (duplicates only; a lost effect passes).
-
-    Args:
-        effect: the effect name (a spy's name, or ``racecheck.effect(name, ...)``).
-        keys: the keys that must each be seen; ``None`` checks every key that occurred.
-        indeterminate: what a call that may or may not have happened (a spied call cut by a
-            crash) counts as: ``"report"`` (a violation marked indeterminate), ``"done"`` or
-            ``"not_done"``.
-    """
-    return AtMostOnce(effect, keys, indeterminate)
-
-
-def at_least_once(effect: str, keys: Iterable[Any] | None = None, indeterminate: str = "report") -> AtLeastOnce:
-    """Every key's effect happened at least once in a trial (losses only; duplicates pass).
-
-    Args:
-        effect: the effect name (a spy's name, or ``racecheck.effect(name, ...)``).
-        keys: the keys that must each be seen; ``None`` checks every key that occurred.
-        indeterminate: what a call that may or may not have happened (a spied call cut by a
-            crash) counts as: ``"report"`` (a violation marked indeterminate), ``"done"`` or
-            ``"not_done"``.
-    """
-    return AtLeastOnce(effect, keys, indeterminate)
-
-
-def mutual_exclusion(section: str) -> MutualExclusion:
-    """No two workers were inside the critical section ``section`` for one key at once.
-
-    Sections come from ``with racecheck.section(name, key=...)`` blocks and from spies made
-    with ``section=True`` (the spied call is the section).
-
-    Args:
-        section: the section name.
-    """
-    return MutualExclusion(section)
-
-
-def no_exceptions(allow: Iterable[str | type[BaseException]] = ()) -> NoExceptions:
-    """No trigger (and no recovery step) raised.
-
-    Args:
-        allow: exception types (classes or class names) that do not count.
-    """
-    return NoExceptions(allow)
-
-
-def fencing(effect: str, token: str = "token") -> Fencing:
-    """Fencing tokens strictly increase per resource across the effects named ``effect``.
-
-    Args:
-        effect: the effect whose calls carry a token (e.g. a spied ``write(resource, token)``).
-        token: the name of the effect's argument holding the token.
-    """
-    return Fencing(effect, token)
-
-
-def no_stuck(query: Callable[[], Iterable[Any]], describe: str = "") -> NoStuck:
-    """After the trial (and the recovery step), ``query()`` returns no rows: nothing is left stuck.
-
-    Args:
-        query: a callable returning the stuck rows (e.g. jobs still ``queued``); any row is a violation.
-        describe: what a row means, for the message (e.g. ``"review queued but never dispatched"``).
-    """
-    return NoStuck(query, describe)
-
-
-def fail_closed(effect: str | None = None, failed: Callable[[list[h.Event]], bool] | None = None) -> FailClosed:
-    """A trigger whose backend call failed did no effect and surfaced the failure.
-
-    Args:
-        effect: the effect that must not happen after a failure (``None``: any effect).
-        failed: a callable over one worker's events saying whether that worker failed; by
-            default, an injected backend fault fired in it or a driver call raised a
-            connection-level error.
-    """
-    return FailClosed(effect, failed)
-
-
-def custom(fn: Callable[..., Any], name: str | None = None) -> Custom:
-    """Your own check over a trial's history.
-
-    Args:
-        fn: ``fn(history)`` returning ``None``/``True`` (passed), ``False`` or a text or a list of
-            texts (each one a violation message).
-        name: the invariant's name in reports (default: the function's name).
-    """
-    return Custom(fn, name)
-
-
-def check_indeterminate_mode(mode: str) -> None:
-    if mode not in ("report", "ignore"):
-        raise ConfigError(f"indeterminate must be 'report' or 'ignore', got {mode!r}")

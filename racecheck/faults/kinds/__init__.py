@@ -1,0 +1,1 @@
+"""The fault kinds, one module each; racecheck.faults.registry lists them."""
