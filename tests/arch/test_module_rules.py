@@ -107,6 +107,8 @@ PROTOCOLS: dict[str, tuple[str, ...]] = {
     "find_pg_bindir": ("racecheck.backends.local", "racecheck.backends.embedded"),  # a server provider
     "find_redis_binary": ("racecheck.backends.local", "racecheck.backends.embedded"),
 }
+_REGISTRIES = ("racecheck.faults.kind", "racecheck.scheduling.strategies")  # kinds are registered by name
+PROTOCOLS.update({name: _REGISTRIES for name in ("register", "unregister", "names")})
 
 
 def test_each_public_name_has_one_home() -> None:
