@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show a progress line on stderr (default: when stderr is a terminal)")
     r.add_argument("--shard", metavar="K/N", help="run only shard K of N (a stable split by each scenario's "
                                                  "path under PATH and its name; see docs/scale-out.md)")
+    r.add_argument("--example-db", metavar="DIR", default=None,
+                   help="folder of saved failing schedules, replayed first for scenarios that expect pass "
+                        "(default .racecheck in the working directory or RACECHECK_EXAMPLE_DB; 'off' disables "
+                        "it; see docs/example-database.md)")
+    r.add_argument("--no-example-db", dest="example_db", action="store_const", const="off",
+                   help="neither replay nor save failing schedules (same as --example-db=off)")
     r.add_argument("--providers", help=argparse.SUPPRESS, default=None, dest="sub_providers")
     r.add_argument("--allow-reset", action="store_true", default=False,
                    help="let racecheck reset (FLUSHDB / DROP DATABASE) the databases named by "

@@ -42,14 +42,22 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"racecheck: {exc}", file=sys.stderr)
             return 2
         results = [r for r in results if in_shard(r.file, getattr(r, "name", None), args.paths, shard)]
+    from .example_db import from_setting, scenario_key, scenario_note, uses_examples
+
+    db = from_setting(args.example_db, os.getcwd())
+    db_root = str(db.root) if db is not None else None
     outcomes: list[ScenarioOutcome | None] = [None] * len(results)
     todo: list[tuple[int, LoadedScenario]] = []
+    saved: dict[int, tuple[str, list[str]]] = {}  # scenario -> (its key, its saved examples before the run)
     for i, r in enumerate(results):
         if isinstance(r, ScenarioError):
             outcomes[i] = error_outcome(r)
             con.print(outcomes[i].line_text())  # type: ignore[union-attr]
         else:
             todo.append((i, r))
+            if db is not None and uses_examples(r.spec.expect):
+                key = scenario_key(r.file, r.name)
+                saved[i] = (key, db.load(key))
     running: dict[int, str] = {}
     t0 = time.monotonic()
     done = [len(results) - len(todo)]
@@ -72,6 +80,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             con.print("\n".join("    " + line for line in o.report.splitlines()) + "\n")
         if o.html:
             con.print(f"       HTML timeline: {os.path.abspath(o.html)}")
+        if db is not None and i in saved:
+            note = scenario_note(db, saved[i][0], saved[i][1], o.result_dict)
+            if note:
+                con.print(f"       {note}")
 
     from .scenario.children import Children, Interrupted, terminate_as_interrupt
 
@@ -86,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             for i, loaded in todo:
                 running[i] = loaded.name
                 finished(i, run_scenario(loaded, profile=args.profile, report_dir=args.report_dir,
-                                         overrides=overrides))
+                                         overrides=overrides, example_db=db_root))
         else:
             def one(item: tuple[int, LoadedScenario]) -> None:
                 i, loaded = item
@@ -94,7 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     return
                 running[i] = loaded.name
                 try:
-                    finished(i, _run_in_child(loaded, args.profile, args.report_dir, overrides, children))
+                    finished(i, _run_in_child(loaded, args.profile, args.report_dir, overrides, children, db_root))
                 except Interrupted:
                     running.pop(i, None)
 
@@ -137,11 +149,12 @@ def _print_summary(con: Any, final: Sequence[Any], elapsed: float) -> None:
 
 
 def _run_in_child(loaded: Any, profile: str, report_dir: str | None, overrides: dict[str, Any],
-                  children: Any) -> Any:
+                  children: Any, example_db: str | None = None) -> Any:
     from .scenario.execute import ScenarioOutcome, infra_outcome
 
     job = {"file": str(loaded.file), "index": loaded.index, "profile": profile,
-           "report_dir": report_dir, "overrides": overrides}
+           "report_dir": report_dir, "overrides": overrides,
+           "example_db": os.path.abspath(example_db) if example_db else None}
     with tempfile.TemporaryDirectory(prefix="racecheck-cli-") as tmp:
         job_path, out_path = Path(tmp, "job.json"), Path(tmp, "out.json")
         job_path.write_text(json.dumps(job), encoding="utf-8")
