@@ -4,7 +4,8 @@ Everything (CSS, JS, data) is inline; the page works from a file:// URL with no
 network. Stable hooks for tests and scripts: ``.lane[data-worker="0"]`` (the recovery
 step is ``data-worker="-1"``, the runner ``"runner"``), ``.event.<kind>`` marks with
 ``data-idx``/``data-ms``, ``.section`` bars (``.critical`` or ``.effect-span``) with
-``.overlap``, effect marks with ``.duplicate``, ``#violations``, ``#replay``,
+``.overlap``, effect marks with ``.duplicate``, ``#emulated`` (only on an emulated backend),
+``#violations``, ``#replay``,
 ``#legend``, ``#event-list`` rows ``#ev-<idx>``; after the script ran, ``body`` has
 ``data-rendered="1"`` and ``#axis`` holds ``.tick`` elements.
 """
