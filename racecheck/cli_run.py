@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             con.print(outcomes[i].line_text())  # type: ignore[union-attr]
         else:
             todo.append((i, r))
-            if db is not None and uses_examples(r.spec.expect):
+            if db is not None and uses_examples(r.spec.expect, r.file):
                 key = scenario_key(r.file, r.name)
                 saved[i] = (key, db.load(key))
     running: dict[int, str] = {}

@@ -6,8 +6,8 @@ that test replays the saved schedules before it draws new seeds, so a found bug 
 while it is being fixed. A saved schedule that no longer fails is dropped.
 
 ``racecheck run`` uses it for the scenarios that expect ``pass`` (an unexpected violation is
-their failure); a scenario that expects a violation never saves one: its detection statistics
-(trials to detection) stay those of fresh seeds.
+their failure) in files under the working directory; a scenario that expects a violation never
+saves one: its detection statistics (trials to detection) stay those of fresh seeds.
 
 Layout: ``<root>/examples/<sha256(key)[:20]>.json`` holding ``{"key": ..., "schedules": [...]}``.
 Writes go to a temporary file then ``os.replace``: xdist workers and parallel runs never see
@@ -131,9 +131,10 @@ def scenario_key(file: str | os.PathLike[str], name: str) -> str:
     return f"{rel}::{name}"
 
 
-def uses_examples(expect: str) -> bool:
-    """Whether a scenario with this ``expect`` replays and saves examples (only ``pass`` ones do)."""
-    return expect == "pass"
+def uses_examples(expect: str, file: str | os.PathLike[str]) -> bool:
+    """Whether a scenario replays and saves examples: one that expects ``pass``, in a file under the
+    working directory (the project; a file elsewhere, e.g. a temporary one, has no stable key)."""
+    return expect == "pass" and Path(os.path.abspath(file)).is_relative_to(Path.cwd())
 
 
 def run_scenario_examples(root: str | os.PathLike[str] | None, loaded: Any, target: Any,
@@ -141,7 +142,7 @@ def run_scenario_examples(root: str | os.PathLike[str] | None, loaded: Any, targ
     """``racecheck run``'s use of the database (folder ``root``; None: off) for one loaded scenario."""
     from . import runner
 
-    if root is None or not uses_examples(loaded.spec.expect):
+    if root is None or not uses_examples(loaded.spec.expect, loaded.file):
         return runner.run(target, **options)
     return run_examples_first(ExampleDB(root), scenario_key(loaded.file, loaded.name), target, options)
 

@@ -48,8 +48,8 @@ expect: {expect}
 
 
 def _project(tmp: Path, *, expect: str = "pass", seed: int = 1, names: tuple[str, ...] = ("spawn-once",)) -> None:
+    (tmp / "scen").mkdir(parents=True, exist_ok=True)
     (tmp / "cli_target.py").write_text(BUGGY)
-    (tmp / "scen").mkdir(exist_ok=True)
     for name in names:
         (tmp / "scen" / f"{name}.race.yaml").write_text(SCENARIO.format(name=name, seed=seed, expect=expect))
 
@@ -131,3 +131,14 @@ def test_parallel_jobs_use_the_same_database(tmp_path: Path) -> None:
     second, doc2 = _run(tmp_path, "-j", "2", "--seed", "987")
     assert {s["scenario"]: (s["result"]["strategy"], s["result"]["failing_trial"]["schedule"])
             for s in doc2["scenarios"]} == {n: ("replay", by_name[n]) for n in by_name}
+
+
+def test_scenario_outside_the_working_directory_is_left_out(tmp_path: Path) -> None:
+    _project(tmp_path / "elsewhere")
+    (tmp_path / "here").mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "RACECHECK_EXAMPLE_DB"}
+    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{tmp_path / 'elsewhere'}"
+    proc = subprocess.run([sys.executable, "-m", "racecheck.cli", "run", str(tmp_path / "elsewhere" / "scen")],
+                          cwd=tmp_path / "here", capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # it still fails, as always
+    assert not (tmp_path / "here" / ".racecheck").exists() and "saved the failing schedule" not in proc.stdout
