@@ -96,3 +96,40 @@ def test_html_on_a_real_server_has_no_emulated_label(parse, tmp_path: Path) -> N
     assert dom.by_id("emulated") is None and not dom.find("badge", "emulated")
     assert "EMULATED" not in text
     assert dom.find("violation")
+
+
+PYTEST_PROJECT = """\
+import racecheck
+import redis
+from racecheck.report import write_html
+
+def spawn(job): ...
+
+def test_claim(race, race_redis):
+    def claim(job="job-1"):
+        r = redis.Redis.from_url(race_redis.url)
+        if r.get("claim:" + job) is None:
+            r.set("claim:" + job, "1")
+            spawn(job)
+    race.spy(__name__ + ":spawn", key="job")
+    result = race.run(claim, n=3, trials=20, strategy="random", setup=race_redis.reset,
+                      invariants=[racecheck.exactly_once("spawn")], check=False)
+    print("HTML", write_html(result, None, "{out}"))
+"""
+
+
+@pytest.mark.parametrize(("provider", "emulated"), [("fakeredis", True), ("local", False)])
+def test_html_written_in_a_pytest_test_labels_the_session_backend(pytester: pytest.Pytester, parse,
+                                                                  provider: str, emulated: bool) -> None:
+    out = pytester.path / "html"
+    pytester.makepyfile(test_claim=PYTEST_PROJECT.replace("{out}", str(out)))
+    res = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s", f"--racecheck-providers={provider}",
+                                        "--racecheck-example-db=off")
+    res.assert_outcomes(passed=1)
+    (page,) = out.glob("*.html")
+    dom = parse(page.read_text())
+    panel = dom.by_id("emulated")
+    if emulated:
+        assert panel is not None and panel.attrs["data-emulated"] == "redis via fakeredis"
+    else:
+        assert panel is None and "EMULATED" not in page.read_text()
