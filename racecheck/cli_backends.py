@@ -1,7 +1,8 @@
-"""`racecheck backends`: the exit code and the up-front problems after the provider table."""
+"""`racecheck backends`: the provider table, then the up-front problems and the exit code."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 
@@ -24,3 +25,23 @@ def backends_exit_code() -> int:
         if not any(r.used or r.status == "would use" for r in reports):
             return 3
     return 0
+
+
+def cmd_backends(args: argparse.Namespace) -> int:
+    try:
+        from .backends import describe_providers  # type: ignore[attr-defined]
+    except ImportError as exc:
+        print(f"racecheck: the backends package is not available ({exc})", file=sys.stderr)
+        return 3
+    try:
+        text = describe_providers()
+    except Exception as exc:  # noqa: BLE001 - describing must not print a traceback
+        print(f"racecheck: could not describe the backends: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 3
+    if isinstance(text, list | tuple):
+        text = "\n".join(str(x) for x in text)
+    print(text)
+    from .drivers import describe_drivers
+
+    print(describe_drivers())
+    return backends_exit_code()

@@ -140,3 +140,57 @@ def is_rich(console: Any) -> bool:
 
 def stdout_is_rich() -> bool:
     return use_rich(sys.stdout)
+
+
+class Console:
+    """The plain console: result lines on stdout; a progress line on stderr that result lines erase first."""
+
+    def __init__(self, out: TextIO, err: TextIO, progress: bool) -> None:
+        self.out, self.err, self.progress = out, err, progress
+        self.lock = threading.Lock()
+        self.status: Callable[[], str] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._shown = False
+
+    def print(self, text: str = "") -> None:
+        with self.lock:
+            self._clear()
+            try:
+                print(text, file=self.out, flush=True)
+            except BrokenPipeError:  # `racecheck run ... | head`: keep running, stop printing
+                self.out = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the console
+            self._draw()
+
+    def _clear(self) -> None:
+        if self._shown:
+            self.err.write("\r\x1b[K")
+            self.err.flush()
+            self._shown = False
+
+    def _draw(self) -> None:
+        if self.progress and self.status is not None and not self._stop.is_set():
+            self.err.write("\r" + self.status()[:150])
+            self.err.flush()
+            self._shown = True
+
+    def start(self, status: Callable[[], str], counts: Callable[[], tuple[int, int]] | None = None) -> None:
+        self.status = status
+        if not self.progress:
+            return
+
+        def tick() -> None:
+            while not self._stop.wait(1.0):
+                with self.lock:
+                    self._clear()
+                    self._draw()
+
+        self._thread = threading.Thread(target=tick, name="racecheck-progress", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        with self.lock:
+            self._clear()

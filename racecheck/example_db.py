@@ -5,6 +5,10 @@ its path and name) fails with a replayable schedule, the schedule is saved; the 
 that test replays the saved schedules before it draws new seeds, so a found bug stays found
 while it is being fixed. A saved schedule that no longer fails is dropped.
 
+``racecheck run`` uses it for the scenarios that expect ``pass`` (an unexpected violation is
+their failure) in files under the working directory; a scenario that expects a violation never
+saves one: its detection statistics (trials to detection) stay those of fresh seeds.
+
 Layout: ``<root>/examples/<sha256(key)[:20]>.json`` holding ``{"key": ..., "schedules": [...]}``.
 Writes go to a temporary file then ``os.replace``: xdist workers and parallel runs never see
 a half-written file (different tests use different files; the last writer of one test wins).
@@ -115,3 +119,47 @@ def run_examples_first(db: ExampleDB | None, key: str, target: Any, options: dic
         if first is not None and first.schedule:
             db.save(key, first.schedule)
     return result
+
+
+def scenario_key(file: str | os.PathLike[str], name: str) -> str:
+    """The key of a YAML scenario: its file relative to the working directory (as pytest ids are) and name."""
+    path = Path(os.path.abspath(file))
+    try:
+        rel = path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    return f"{rel}::{name}"
+
+
+def uses_examples(expect: str, file: str | os.PathLike[str]) -> bool:
+    """Whether a scenario replays and saves examples: one that expects ``pass``, in a file under the
+    working directory (the project; a file elsewhere, e.g. a temporary one, has no stable key)."""
+    return expect == "pass" and Path(os.path.abspath(file)).is_relative_to(Path.cwd())
+
+
+def run_scenario_examples(root: str | os.PathLike[str] | None, loaded: Any, target: Any,
+                          options: dict[str, Any]) -> Any:
+    """``racecheck run``'s use of the database (folder ``root``; None: off) for one loaded scenario."""
+    from . import runner
+
+    if root is None or not uses_examples(loaded.spec.expect, loaded.file):
+        return runner.run(target, **options)
+    return run_examples_first(ExampleDB(root), scenario_key(loaded.file, loaded.name), target, options)
+
+
+def scenario_note(db: ExampleDB, key: str, before: list[str], result_dict: dict[str, Any] | None) -> str | None:
+    """The line ``racecheck run`` prints after a scenario about its saved examples, if any changed or ran."""
+    after = db.load(key)
+    replayed = (result_dict or {}).get("strategy") == "replay"
+    rel = os.path.relpath(db.root)
+    where = str(db.root) if rel.startswith("..") else rel
+    if replayed and before:
+        return (f"replayed the saved failing schedule from {where}/ first: it still fails "
+                "(--no-example-db runs fresh seeds only)")
+    dropped = [s for s in before if s not in after]
+    added = [s for s in after if s not in before]
+    if added:
+        return f"saved the failing schedule in {where}/: the next run replays it first"
+    if dropped:
+        return f"{len(dropped)} saved failing schedule(s) in {where}/ no longer fail: dropped"
+    return None

@@ -13,6 +13,8 @@ code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, m
   vertical-align: middle; margin-left: 6px; }
 .badge.fail { background:#fee2e2; color:#991b1b; } .badge.pass { background:#dcfce7; color:#166534; }
 .badge.maybe { background:#fef3c7; color:#92400e; }
+.badge.emulated { background:#ede9fe; color:#5b21b6; }
+#emulated { border-left:4px solid #7c3aed; }
 .verdict-pass { border-left:6px solid #16a34a; } .verdict-violation { border-left:6px solid #dc2626; }
 .verdict-inconclusive { border-left:6px solid #d97706; background:#fffbeb; }
 .verdict-error { border-left:6px solid #7c3aed; background:#f5f3ff; }

@@ -4,7 +4,8 @@ Everything (CSS, JS, data) is inline; the page works from a file:// URL with no
 network. Stable hooks for tests and scripts: ``.lane[data-worker="0"]`` (the recovery
 step is ``data-worker="-1"``, the runner ``"runner"``), ``.event.<kind>`` marks with
 ``data-idx``/``data-ms``, ``.section`` bars (``.critical`` or ``.effect-span``) with
-``.overlap``, effect marks with ``.duplicate``, ``#violations``, ``#replay``,
+``.overlap``, effect marks with ``.duplicate``, ``#emulated`` (only on an emulated backend),
+``#violations``, ``#replay``,
 ``#legend``, ``#event-list`` rows ``#ev-<idx>``; after the script ran, ``body`` has
 ``data-rendered="1"`` and ``#axis`` holds ``.tick`` elements.
 """
@@ -20,8 +21,8 @@ from typing import Any
 
 from ..result import RunResult, TrialRecord
 from ..timeline import lane_name
-from . import model as m
 from ._assets import CSS, JS
+from .model import LETTER, Lane, TimelineModel, build
 
 
 def _e(text: object) -> str:
@@ -35,17 +36,22 @@ def _pick_trial(result: RunResult, trial: TrialRecord | None) -> TrialRecord | N
 
 
 def render_html(result: RunResult, trial: TrialRecord | None = None,
-                backends: dict[str, Any] | None = None) -> str:
+                backends: dict[str, Any] | None = None, emulated: list[str] | None = None) -> str:
     """The HTML page for ``trial`` (default: the first failing trial, else the last one run).
 
     ``backends`` (kind -> provider/version) names the servers the run used; by default the ones
-    provided in this process.
+    provided in this process. A backend that was an emulation (fakeredis) is labelled EMULATED
+    in the title and in an ``#emulated`` panel, as the text, JSON and JUnit reports do;
+    ``emulated`` (e.g. ``["redis via fakeredis"]``) names them, by default those of ``backends``.
     """
     from .. import __version__
     from ..backends.info import in_use
 
     t = _pick_trial(result, trial)
-    title = f"racecheck: {result.name}" + (f" trial {t.index + 1}" if t is not None else "")
+    backends = in_use() if backends is None else backends
+    emulated = emulated_names(backends) if emulated is None else list(emulated)
+    title = (f"racecheck: {result.name}" + (f" trial {t.index + 1}" if t is not None else "")
+             + (" [EMULATED]" if emulated else ""))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -53,7 +59,8 @@ def render_html(result: RunResult, trial: TrialRecord | None = None,
         f"<title>{_e(title)}</title>",
         f"<style>{CSS}</style></head>",
         '<body data-rendered="0">',
-        _summary(result, t, in_use() if backends is None else backends),
+        _summary(result, t, backends, emulated),
+        _emulated(emulated),
         _verdict(result),
         _violations(t),
         _replay(result, t),
@@ -61,7 +68,7 @@ def render_html(result: RunResult, trial: TrialRecord | None = None,
     if t is None:
         parts.append('<p class="panel">No trial ran, so there is no timeline to show.</p>')
     else:
-        model = m.build(t, result.n)
+        model = build(t, result.n)
         timeline = _timeline(model).replace('<div id="windows">', '<div id="windows">' + _why_windows(t, model), 1)
         parts += [_controls(), _legend(), timeline, _event_list(model), _extras(result, t)]
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -76,7 +83,7 @@ def default_filename(result: RunResult, trial: TrialRecord | None) -> str:
 
 
 def write_html(result: RunResult, trial: TrialRecord | None, path_or_dir: str | os.PathLike[str],
-               backends: dict[str, Any] | None = None) -> str:
+               backends: dict[str, Any] | None = None, emulated: list[str] | None = None) -> str:
     """Write the page for ``trial`` to a ``.html`` path, or into a directory under a default name; return the path."""
     t = _pick_trial(result, trial)
     p = Path(path_or_dir)
@@ -86,7 +93,7 @@ def write_html(result: RunResult, trial: TrialRecord | None, path_or_dir: str | 
     tmp = p.with_name(p.name + ".tmp")
     from ..redact import redact
 
-    tmp.write_text(redact(render_html(result, t, backends)), encoding="utf-8")
+    tmp.write_text(redact(render_html(result, t, backends, emulated)), encoding="utf-8")
     os.replace(tmp, p)
     return str(p)
 
@@ -104,11 +111,27 @@ def report_paths_line(path: str | os.PathLike[str]) -> str:
 # -- sections of the page ------------------------------------------------------------------
 
 
-def _summary(result: RunResult, t: TrialRecord | None, backends: dict[str, Any]) -> str:
+def emulated_names(backends: dict[str, Any] | None) -> list[str]:
+    """``["redis via fakeredis"]``: the backends (kind -> info) that were an emulation, not the real server."""
+    return [f"{kind} via {info.get('provider', 'an emulation')}" for kind, info in sorted((backends or {}).items())
+            if isinstance(info, dict) and info.get("emulated")]
+
+
+def _emulated(emulated: list[str]) -> str:
+    if not emulated:
+        return ""
+    names = ", ".join(emulated)
+    return (f'<section id="emulated" class="panel" data-emulated="{_e(names)}"><span class="badge emulated">'
+            f"EMULATED</span> {_e(names)} (not the real server)</section>")
+
+
+def _summary(result: RunResult, t: TrialRecord | None, backends: dict[str, Any], emulated: list[str]) -> str:
     from ..backends.info import backends_text
 
     failed = t is not None and bool(t.violations)
     badge = '<span class="badge fail">VIOLATION</span>' if failed else '<span class="badge pass">no violation</span>'
+    if emulated:
+        badge += '<span class="badge emulated">EMULATED</span>'
     items: list[tuple[str, object]] = []
     if t is not None:
         items.append(("trial", f"{t.index + 1} of {result.trials_run} run ({result.trials_requested} requested)"))
@@ -126,7 +149,7 @@ def _summary(result: RunResult, t: TrialRecord | None, backends: dict[str, Any])
             f"<dl>{dl}</dl></header>")
 
 
-def _why_windows(t: TrialRecord, model: m.TimelineModel) -> str:
+def _why_windows(t: TrialRecord, model: TimelineModel) -> str:
     """Shade, in blue, each window between a read and the other worker's write it did not see."""
     from ..explain import windows
 
@@ -210,7 +233,7 @@ def _legend() -> str:
     return f'<div id="legend" class="panel">{items}</div>'
 
 
-def _lane_caption(lane: m.Lane) -> str:
+def _lane_caption(lane: Lane) -> str:
     if lane.worker is None:
         return "runner"
     if lane.worker < 0:
@@ -218,7 +241,7 @@ def _lane_caption(lane: m.Lane) -> str:
     return f"worker {lane.worker}"
 
 
-def _timeline(model: m.TimelineModel) -> str:
+def _timeline(model: TimelineModel) -> str:
     span = max(model.span_ms, 1e-3)
     lanes = []
     for lane in model.lanes:
@@ -242,7 +265,7 @@ def _timeline(model: m.TimelineModel) -> str:
             tip = f"{lane.label} @ {mk.ms:.3f} ms: {mk.text}" + (
                 "; FIRST of a duplicated effect" if "first" in mk.classes else
                 "; DUPLICATE: done again" if "again" in mk.classes else "")
-            letter = m.LETTER.get(mk.event.kind, "") if mk.major else ""
+            letter = LETTER.get(mk.event.kind, "") if mk.major else ""
             body.append(
                 f'<div class="{_e(" ".join(cls))}" data-idx="{mk.idx}" data-ms="{mk.ms:.6f}" '
                 f'data-worker="{lane.data_worker}" data-name="{_e(mk.event.name)}" '
@@ -268,7 +291,7 @@ def _timeline(model: m.TimelineModel) -> str:
             f'{"".join(lanes)}</div></div>')
 
 
-def _event_list(model: m.TimelineModel) -> str:
+def _event_list(model: TimelineModel) -> str:
     rows = []
     for mk in model.marks:
         e = mk.event

@@ -18,7 +18,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     for r in load_file(job["file"]):
         if isinstance(r, LoadedScenario) and r.index == job["index"]:
             return run_scenario(r, profile=job["profile"], report_dir=job.get("report_dir"),
-                                overrides=job.get("overrides") or {}).portable()
+                                overrides=job.get("overrides") or {}, example_db=job.get("example_db")).portable()
     err = ScenarioError(job["file"], None, None, f"scenario #{job['index']} vanished from the file while running")
     return error_outcome(err).portable()
 

@@ -121,9 +121,11 @@ def infra_outcome(loaded: LoadedScenario, message: str, elapsed: float = 0.0) ->
 
 
 def run_scenario(loaded: LoadedScenario, *, profile: str = "fast", report_dir: str | Path | None = None,
-                 overrides: dict[str, Any] | None = None) -> ScenarioOutcome:
-    """Run ``loaded`` with racecheck.run and judge the result against its ``expect``; never raises."""
-    from ..runner import run
+                 overrides: dict[str, Any] | None = None, example_db: str | None = None) -> ScenarioOutcome:
+    """Run ``loaded`` with racecheck.run and judge the result against its ``expect``; never raises.
+
+    ``example_db`` (a folder): replay its saved failing schedules first (racecheck.example_db)."""
+    from ..example_db import run_scenario_examples
 
     t0 = time.monotonic()
     try:
@@ -132,7 +134,7 @@ def run_scenario(loaded: LoadedScenario, *, profile: str = "fast", report_dir: s
 
             backends = handles_info(plan.options.get("backends"))
             emulated = emulated_backends(plan.options.get("backends") or {})
-            result = run(plan.target, **plan.options)
+            result = run_scenario_examples(example_db, loaded, plan.target, plan.options)
     except ScenarioError as err:
         return error_outcome(err, loaded.spec.expect)
     except ConfigError as exc:

@@ -105,3 +105,34 @@ def test_missing_driver_names_the_extra_before_any_server_starts(tmp_path: Path)
     assert msg.startswith("racecheck needs the Python package 'psycopg'")
     assert "pip install 'racecheck[postgres]'" in msg
     assert reports == "{}"  # no provider was probed or started
+
+
+NO_PSYCOPG = ("import sys; sys.modules['psycopg'] = None; sys.modules['psycopg2'] = None  # as if not installed\n"
+              "from racecheck.cli import main; sys.exit(main(sys.argv[1:]))")
+PG_SCENARIO = """\
+name: needs-postgres
+target: os:getpid
+n: 2
+trials: 1
+backends: {postgres: {schema: "create table t (id int)"}}
+expect: pass
+"""
+
+
+def test_backends_names_the_missing_driver_extra() -> None:
+    proc = subprocess.run([sys.executable, "-c", NO_PSYCOPG, "backends"], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT), "RACECHECK_PROVIDERS": "local"})
+    assert "pip install 'racecheck[postgres]'" in proc.stderr, proc.stdout + proc.stderr
+    assert proc.stderr.count("pip install 'racecheck[postgres]'") == 1
+
+
+def test_run_reports_the_missing_extra_as_one_infra_line_before_a_server(tmp_path: Path) -> None:
+    (tmp_path / "pg.race.yaml").write_text(PG_SCENARIO)
+    proc = subprocess.run([sys.executable, "-c", NO_PSYCOPG, "run", str(tmp_path / "pg.race.yaml"),
+                           "--no-progress"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "RACECHECK_PROVIDERS": "local"})
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    infra = [ln for ln in proc.stdout.splitlines() if ln.startswith("INFRA")]
+    assert len(infra) == 1 and "pip install 'racecheck[postgres]'" in infra[0], proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "backends: none" in proc.stdout  # no server was provided for the run
