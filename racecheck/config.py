@@ -110,6 +110,12 @@ class RunConfig:
         for f in self.faults:  # a kind that cannot apply in this mode (freeze outside processes)
             if isinstance(f, Fault):
                 kind_of(f.action).check_mode(self.mode)
+        if self.schedule and self.strategy == "stress":
+            self.strategy = "replay"
+        if self.seed is None and self.schedule and self.strategy == "replay":
+            from .scheduling.schedule import Schedule  # the recorded run's seed, so seeded faults match
+
+            self.seed = Schedule.decode(self.schedule).seed
         if self.seed is None:
             self.seed = random.SystemRandom().randrange(1, 2**31)
         if not self.name:
@@ -118,8 +124,6 @@ class RunConfig:
         if isinstance(self.instrument, str):
             self.instrument = (self.instrument,)
         self.instrument = tuple(self.instrument)
-        if self.schedule and self.strategy == "stress":
-            self.strategy = "replay"
         if not isinstance(self.target, str):
             refuse_generators(self.target, self.name)
         verdict.validate(self)

@@ -54,7 +54,8 @@ def run(target: Callable[..., Any] | str, **options: Any) -> RunResult:
     """
     check_keywords(options, RunConfig)
     cfg = RunConfig(target=target, **options)
-    return Runner(cfg).run()
+    first = Schedule.decode(cfg.schedule).trial if cfg.schedule and cfg.strategy == "replay" else 0
+    return Runner(cfg, first_trial=first).run()  # a replayed schedule runs as the trial it recorded
 
 
 def replay(target: Callable[..., Any] | str, schedule: str, *, times: int = 10, **options: Any) -> ReplayResult:

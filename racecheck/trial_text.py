@@ -24,7 +24,9 @@ def render_report(result: RunResult, trial: TrialRecord | None = None,
     if t is None:
         return result.summary() if verdict_of(result) == PASS else result.summary_reasons()
     vs = violations if violations is not None else t.violations
-    lines = [f"racecheck: {result.name}: trial {t.index + 1}/{result.trials_run} "
+    which = (f"{t.index + 1}/{result.trials_run}" if t.index < result.trials_run
+             else f"{t.index + 1} (replayed on its own)")  # a replay runs the recorded trial alone
+    lines = [f"racecheck: {result.name}: trial {which} "
              f"(n={result.n}, mode={result.mode}, strategy={result.strategy}, seed={result.seed})"]
     for v in vs:
         lines.append(f"  VIOLATION {v}" + ("" if v.certain else "  [indeterminate]"))
