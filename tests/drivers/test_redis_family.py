@@ -1,4 +1,4 @@
-"""valkey-py (sync, under pct) and redis.asyncio / valkey.asyncio (asyncio mode, under stress).
+"""valkey-py (sync, under pct) and redis.asyncio / valkey.asyncio under stress (test_async_controlled: pct, random).
 
 One instrumentation serves redis-py and valkey-py; commands, pipelines (MULTI/EXEC and
 not) and Lua scripts are points named ``redis:<COMMAND args>``.
@@ -6,48 +6,26 @@ not) and Lua scripts are points named ``redis:<COMMAND args>``.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 import racecheck
+from drivers import scenarios
 from drivers.targets import kv
 from racecheck import history as h
 
-SEEDS = range(20)
-SYNC = {"check-then-set": kv.signup, "lost update": kv.increment, "claim by LINDEX then LREM": kv.claim}
-SYNC_FIXED = {"SET NX": kv.signup_fixed, "Lua INCR": kv.increment_fixed, "WATCH MULTI EXEC": kv.claim_fixed}
-ASYNC = {"check-then-set": kv.asignup, "lost update": kv.aincrement, "claim by LINDEX then LREM": kv.aclaim}
-ASYNC_FIXED = {"SET NX": kv.asignup_fixed, "Lua INCR": kv.aincrement_fixed,
-               "WATCH MULTI EXEC": kv.aclaim_fixed}
-INVARIANT = {"check-then-set": "created", "SET NX": "created",
-             "claim by LINDEX then LREM": "claimed", "WATCH MULTI EXEC": "claimed"}
-
-
-@pytest.fixture
-def kvdb(race_redis_real):
-    prefix = race_redis_real.key(f"drv-{uuid.uuid4().hex[:8]}:")
-    yield race_redis_real.url, prefix
-    kv.reset(race_redis_real.url, prefix)()
-
-
-def _invariants(name: str, url: str, prefix: str, n: int) -> list:
-    if name in INVARIANT:
-        return [racecheck.at_most_once(INVARIANT[name])]
-
-    def no_lost_update(_history) -> str | None:
-        c = kv.client("redis", url)
-        v = int(c.get(prefix + "counter"))
-        c.close()
-        return None if v == n else f"counter is {v} after {n} increments"
-
-    return [racecheck.custom(no_lost_update)]
+SEEDS = scenarios.SEEDS
+SYNC = {name: sync for name, (sync, _a, _e) in scenarios.KV_BUGGY.items()}
+SYNC_FIXED = {name: sync for name, (sync, _a, _e) in scenarios.KV_FIXED.items()}
+ASYNC = {name: atarget for name, (_s, atarget, _e) in scenarios.KV_BUGGY.items()}
+ASYNC_FIXED = {name: atarget for name, (_s, atarget, _e) in scenarios.KV_FIXED.items()}
+EFFECT = {name: effect for name, (_s, _a, effect) in {**scenarios.KV_BUGGY, **scenarios.KV_FIXED}.items()}
 
 
 def _run(target, kvdb, lib: str, name: str, trials: int, seed: int, n: int = 2, **options):
     url, prefix = kvdb
     return racecheck.run(target, n=n, trials=trials, seed=seed, args=(url, prefix, lib),
-                         setup=kv.reset(url, prefix), invariants=_invariants(name, url, prefix, n),
+                         setup=kv.reset(url, prefix),
+                         invariants=scenarios.kv_invariants(EFFECT[name], url, prefix, n),
                          timeout=20, **options)
 
 
