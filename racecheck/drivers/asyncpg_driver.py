@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from .sqltx import IDLE, INTRANS, UNKNOWN, SqlDriver, in_run, short, statement_text
+from .sqltx import IDLE, INTRANS, UNKNOWN, SqlDriver, in_run, short
 
 _quiet: contextvars.ContextVar[bool] = contextvars.ContextVar("racecheck_asyncpg_quiet", default=False)
 
@@ -112,15 +112,7 @@ def _statement(original: Any, describe: Callable[..., tuple[str, dict[str, Any]]
         if rt is None or _quiet.get():
             return await original(self, *args, **kwargs)
         text, payload = describe(args, kwargs)
-        text = statement_text(text)
-        label, before = await SQL.begin_async(rt, self, text, **payload)
-        try:
-            result = await original(self, *args, **kwargs)
-        except Exception as exc:
-            SQL.failed(rt, self, label, text, exc)
-            raise
-        SQL.done(rt, self, label, text, before, rows(result))
-        return result
+        return await SQL.run_statement_async(rt, self, text, payload, lambda: original(self, *args, **kwargs), rows)
 
     return method
 

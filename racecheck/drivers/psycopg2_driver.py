@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .sqltx import UNKNOWN, SqlDriver, in_run, short, statement_text
+from .sqltx import UNKNOWN, SqlDriver, cursor_rows, in_run, params_payload, query_text
 
 _installed = False
 _classes: dict[type, type] = {}
@@ -42,45 +42,19 @@ def _sever(conn: Any) -> None:
 SQL = SqlDriver("psycopg2", _status, _sever)
 
 
-def _text(query: Any) -> str:
-    if isinstance(query, bytes):
-        return query.decode(errors="replace")
-    if isinstance(query, str):
-        return query
-    try:  # psycopg2.sql.Composed needs a connection to render; str() is its best effort
-        return str(query)
-    except Exception:  # noqa: BLE001
-        return repr(query)
-
-
-def _rows(cursor: Any) -> int | None:
-    try:
-        return int(cursor.rowcount)
-    except Exception:  # noqa: BLE001
-        return None
-
-
 class _RecordingCursor:
     """Mixed in front of a psycopg2 cursor class: each statement is a point."""
 
-    def _racecheck_call(self, rt: Any, text: str, payload: dict[str, Any], call: Callable[[], Any]) -> Any:
-        conn = self.connection  # type: ignore[attr-defined]
-        text = statement_text(text)
-        label, before = SQL.begin(rt, conn, text, **payload)
-        try:
-            result = call()
-        except Exception as exc:
-            SQL.failed(rt, conn, label, text, exc)
-            raise
-        SQL.done(rt, conn, label, text, before, _rows(self))
-        return result
+    def _racecheck_call(self, rt: Any, query: Any, payload: dict[str, Any], call: Callable[[], Any]) -> Any:
+        # a psycopg2.sql.Composed needs a connection to render; str() is its best effort
+        return SQL.run_statement(rt, self.connection, query_text(query), payload, call,  # type: ignore[attr-defined]
+                                 lambda _result: cursor_rows(self))
 
     def execute(self, query: Any, vars: Any = None) -> Any:  # noqa: A002 - psycopg2's name
         rt = in_run()
         if rt is None:
             return super().execute(query, vars)  # type: ignore[misc]
-        payload = {} if vars is None else {"params": short(vars)}
-        return self._racecheck_call(rt, _text(query), payload,
+        return self._racecheck_call(rt, query, params_payload(vars),
                                     lambda: super(_RecordingCursor, self).execute(query, vars))  # type: ignore[misc]
 
     def executemany(self, query: Any, vars_list: Any) -> Any:
@@ -89,18 +63,16 @@ class _RecordingCursor:
             return super().executemany(query, vars_list)  # type: ignore[misc]
         try:
             vars_list = list(vars_list)
-            payload: dict[str, Any] = {"batches": len(vars_list)}
         except TypeError:
-            payload = {}
-        return self._racecheck_call(rt, _text(query), payload,
+            pass
+        return self._racecheck_call(rt, query, params_payload(vars_list, many=True),
                                     lambda: super(_RecordingCursor, self).executemany(query, vars_list))  # type: ignore[misc]
 
     def callproc(self, procname: str, parameters: Any = None) -> Any:
         rt = in_run()
         if rt is None:
             return super().callproc(procname, parameters)  # type: ignore[misc]
-        payload = {} if parameters is None else {"params": short(parameters)}
-        return self._racecheck_call(rt, f"CALLPROC {procname}", payload,
+        return self._racecheck_call(rt, f"CALLPROC {procname}", params_payload(parameters),
                                     lambda: super(_RecordingCursor, self).callproc(procname, parameters))  # type: ignore[misc]
 
 

@@ -14,18 +14,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from .sqltx import UNKNOWN, SqlDriver, in_run, short, statement_text
+from .sqltx import UNKNOWN, SqlDriver, cursor_rows, in_run, params_payload, query_text
 
 
 def _text(query: Any, ctx: Any) -> str:
-    if isinstance(query, bytes):
-        return query.decode(errors="replace")
-    if isinstance(query, str):
-        return query
-    try:
-        return str(query.as_string(ctx))
-    except Exception:  # noqa: BLE001 - a Composed we cannot render is still a statement
-        return repr(query)
+    return query_text(query, lambda q: str(q.as_string(ctx)))
 
 
 def _status(conn: Any) -> int:
@@ -48,21 +41,7 @@ SQL = SqlDriver("psycopg", _status, _sever)
 
 
 def _params(args: tuple[Any, ...], many: bool) -> dict[str, Any]:
-    if not args or args[0] is None:
-        return {}
-    if many:
-        try:
-            return {"batches": len(args[0])}
-        except TypeError:
-            return {}
-    return {"params": short(args[0])}
-
-
-def _rows(cursor: Any) -> int | None:
-    try:
-        return int(cursor.rowcount)
-    except Exception:  # noqa: BLE001 - no row count is no row count
-        return None
+    return params_payload(args[0] if args else None, many)
 
 
 def _commits(tx: Any, exc: BaseException | None) -> bool:
@@ -93,16 +72,9 @@ def install() -> Callable[[], None]:
             rt = in_run()
             if rt is None:
                 return original(self, query, *args, **kwargs)
-            conn = getattr(self, "connection", None)
-            text = statement_text(_text(query, self))
-            label, before = SQL.begin(rt, conn, text, **_params(args, many))
-            try:
-                result = original(self, query, *args, **kwargs)
-            except Exception as exc:
-                SQL.failed(rt, conn, label, text, exc)
-                raise
-            SQL.done(rt, conn, label, text, before, _rows(self))
-            return result
+            return SQL.run_statement(rt, getattr(self, "connection", None), _text(query, self),
+                                     _params(args, many), lambda: original(self, query, *args, **kwargs),
+                                     lambda _result: cursor_rows(self))
 
         return execute
 
@@ -112,16 +84,9 @@ def install() -> Callable[[], None]:
             rt = in_run()
             if rt is None:
                 return await original(self, query, *args, **kwargs)
-            conn = getattr(self, "connection", None)
-            text = statement_text(_text(query, self))
-            label, before = await SQL.begin_async(rt, conn, text, **_params(args, many))
-            try:
-                result = await original(self, query, *args, **kwargs)
-            except Exception as exc:
-                SQL.failed(rt, conn, label, text, exc)
-                raise
-            SQL.done(rt, conn, label, text, before, _rows(self))
-            return result
+            return await SQL.run_statement_async(
+                rt, getattr(self, "connection", None), _text(query, self), _params(args, many),
+                lambda: original(self, query, *args, **kwargs), lambda _result: cursor_rows(self))
 
         return execute
 
@@ -141,14 +106,7 @@ def install() -> Callable[[], None]:
             rt = in_run()
             if rt is None:
                 return await original(self)
-            before = await SQL.commit_begin_async(rt, self)
-            try:
-                result = await original(self)
-            except Exception as exc:
-                SQL.commit_failed(rt, self, exc)
-                raise
-            SQL.commit_done(rt, self, before)
-            return result
+            return await SQL.run_commit_async(rt, self, lambda: original(self))
 
         return commit
 
@@ -172,14 +130,7 @@ def install() -> Callable[[], None]:
                 if rt is not None and getattr(self, "_outer_transaction", False):
                     SQL.rolled_back(self._conn)
                 return await original(self, exc_type, exc_val, exc_tb)
-            before = await SQL.commit_begin_async(rt, self._conn)
-            try:
-                result = await original(self, exc_type, exc_val, exc_tb)
-            except Exception as exc:
-                SQL.commit_failed(rt, self._conn, exc)
-                raise
-            SQL.commit_done(rt, self._conn, before)
-            return result
+            return await SQL.run_commit_async(rt, self._conn, lambda: original(self, exc_type, exc_val, exc_tb))
 
         return __aexit__
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,41 @@ def short(value: Any, limit: int = 200) -> str:
 def statement_text(text: str) -> str:
     flat = one_line(text)
     return "COMMIT" if flat.rstrip(";").strip().upper() in _COMMIT_WORDS else flat
+
+
+def query_text(query: Any, render: Callable[[Any], str] = str) -> str:
+    """The text of a statement given as ``str``, ``bytes`` or a composed object (``render`` it)."""
+    if isinstance(query, bytes):
+        return query.decode(errors="replace")
+    if isinstance(query, str):
+        return query
+    try:
+        return render(query)
+    except Exception:  # noqa: BLE001 - a statement we cannot render is still a statement
+        return repr(query)
+
+
+def params_payload(params: Any, many: bool = False) -> dict[str, Any]:
+    """``params`` (a short repr of the bound parameters) or, for an executemany, ``batches``."""
+    if params is None:
+        return {}
+    if many:
+        try:
+            return {"batches": len(params)}
+        except TypeError:
+            return {}
+    return {"params": short(params)}
+
+
+def cursor_rows(cursor: Any) -> int | None:
+    """A DB-API cursor's ``rowcount`` (None when it has none)."""
+    try:
+        return int(cursor.rowcount)
+    except Exception:  # noqa: BLE001 - no row count is no row count
+        return None
+
+
+Rows = Callable[[Any], "int | None"]  # the row count of a statement, from its call's result
 
 
 class SqlDriver:
@@ -188,11 +223,46 @@ class SqlDriver:
             return
         self.committed(rt, conn, "sql:COMMIT")
 
-    # -- wrapping a commit-like call -------------------------------------------------------------
+    # -- wrapping a statement or a commit-like call: what every SQL driver's patch calls ---------
+    def run_statement(self, rt: _runtime.Runtime, conn: Any, text: str, payload: dict[str, Any],
+                      call: Callable[[], Any], rows: Rows) -> Any:
+        """A statement: its point (faults before it fire), the call, its rows, its after phase."""
+        text = statement_text(text)
+        label, before = self.begin(rt, conn, text, **payload)
+        try:
+            result = call()
+        except Exception as exc:
+            self.failed(rt, conn, label, text, exc)
+            raise
+        self.done(rt, conn, label, text, before, rows(result))
+        return result
+
+    async def run_statement_async(self, rt: _runtime.Runtime, conn: Any, text: str, payload: dict[str, Any],
+                                  call: Callable[[], Awaitable[Any]], rows: Rows) -> Any:
+        text = statement_text(text)
+        label, before = await self.begin_async(rt, conn, text, **payload)
+        try:
+            result = await call()
+        except Exception as exc:
+            self.failed(rt, conn, label, text, exc)
+            raise
+        self.done(rt, conn, label, text, before, rows(result))
+        return result
+
     def run_commit(self, rt: _runtime.Runtime, conn: Any, call: Callable[[], Any]) -> Any:
         before = self.commit_begin(rt, conn)
         try:
             result = call()
+        except Exception as exc:
+            self.commit_failed(rt, conn, exc)
+            raise
+        self.commit_done(rt, conn, before)
+        return result
+
+    async def run_commit_async(self, rt: _runtime.Runtime, conn: Any, call: Callable[[], Awaitable[Any]]) -> Any:
+        before = await self.commit_begin_async(rt, conn)
+        try:
+            result = await call()
         except Exception as exc:
             self.commit_failed(rt, conn, exc)
             raise
