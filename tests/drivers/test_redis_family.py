@@ -95,21 +95,55 @@ def test_lua_script_and_multi_exec_are_points(kvdb):
     assert f"PIPELINE LREM {prefix}jobs 1 1" in _commands(res)
 
 
-@pytest.mark.parametrize(("target", "mode"), [(kv.write, "threads"), (kv.awrite, "asyncio")])
-def test_redis_error_raises_valkeys_class_before_the_command(kvdb, target, mode):
+LIB_MODES = [("redis", kv.write, "threads"), ("redis", kv.awrite, "asyncio"),
+             ("valkey", kv.write, "threads"), ("valkey", kv.awrite, "asyncio")]
+
+
+@pytest.mark.parametrize(("lib", "target", "mode"), LIB_MODES)
+def test_redis_error_raises_the_clients_class_before_the_command(kvdb, lib, target, mode):
     url, prefix = kvdb
-    res = racecheck.run(target, n=1, trials=1, mode=mode, args=(url, prefix, "valkey"),
+    res = racecheck.run(target, n=1, trials=1, mode=mode, args=(url, prefix, lib),
                         faults=[racecheck.redis_error(at="redis:SET*", error="ConnectionError")])
     res.assert_violation("no_exceptions")
-    assert res.first_failure.history.filter(h.ERROR)[0].payload["type"] == "valkey.exceptions.ConnectionError"
+    assert res.first_failure.history.filter(h.ERROR)[0].payload["type"] == f"{lib}.exceptions.ConnectionError"
     assert kv.client("redis", url).get(prefix + "t") is None
 
 
-@pytest.mark.parametrize(("target", "mode"), [(kv.write, "threads"), (kv.awrite, "asyncio")])
-def test_redis_error_after_the_command_ran(kvdb, target, mode):
+@pytest.mark.parametrize(("lib", "target", "mode"), LIB_MODES)
+def test_redis_error_after_the_command_ran(kvdb, lib, target, mode):
     url, prefix = kvdb
-    res = racecheck.run(target, n=1, trials=1, mode=mode, args=(url, prefix, "valkey"),
+    res = racecheck.run(target, n=1, trials=1, mode=mode, args=(url, prefix, lib),
                         faults=[racecheck.redis_error(at="redis:SET*", error="TimeoutError", after=True)])
     res.assert_violation("no_exceptions")
-    assert res.first_failure.history.filter(h.ERROR)[0].payload["type"] == "valkey.exceptions.TimeoutError"
+    assert res.first_failure.history.filter(h.ERROR)[0].payload["type"] == f"{lib}.exceptions.TimeoutError"
     assert kv.client("redis", url).get(prefix + "t") == "written"
+
+
+def _counted_once(url: str, prefix: str):
+    def check(_history) -> str | None:
+        c = kv.client("redis", url)
+        try:
+            v = c.get(prefix + "counter")
+        finally:
+            c.close()
+        return None if v == "1" else f"the visit was counted {v} times"
+
+    return racecheck.custom(check, name="counted_once")
+
+
+@pytest.mark.parametrize("mode", ["threads", "asyncio"])
+@pytest.mark.parametrize("lib", ["redis", "valkey"])
+@pytest.mark.parametrize(("idempotent", "at"), [(False, "redis:INCR*"), (True, "redis:SET*")])
+def test_a_retry_after_a_lost_reply_counts_twice_unless_idempotent(kvdb, lib, mode, idempotent, at):
+    """redis_error(after=True): the command ran, the reply was lost; INCR retried counts twice, SET does not."""
+    url, prefix = kvdb
+    target = {"threads": kv.count_visit, "asyncio": kv.acount_visit}[mode]
+    res = racecheck.run(target, n=1, trials=1, mode=mode, args=(url, prefix, lib, idempotent),
+                        setup=kv.reset(url, prefix), invariants=[_counted_once(url, prefix)],
+                        faults=[racecheck.redis_error(at=at, error="ConnectionError", after=True)])
+    if idempotent:
+        res.assert_ok()
+    else:
+        res.assert_violation("counted_once")
+        assert "counted 2 times" in str(res.violations[0])
+    assert [e.payload["phase"] for e in res.trials[0].history.filter(h.FAULT)] == ["after"]
