@@ -44,6 +44,17 @@ def _params(args: tuple[Any, ...], many: bool) -> dict[str, Any]:
     return params_payload(args[0] if args else None, many)
 
 
+def _inner(tx: Any) -> str | None:
+    """The savepoint name of a nested ``transaction()`` block (None for the outermost one)."""
+    return None if getattr(tx, "_outer_transaction", True) else getattr(tx, "_savepoint_name", None) or None
+
+
+def _inner_done(tx: Any, exc: BaseException | None) -> None:
+    name = _inner(tx)
+    if name is not None:
+        SQL.savepoint_done(tx._conn, name, rolled_back=exc is not None or bool(tx.force_rollback))
+
+
 def _commits(tx: Any, exc: BaseException | None) -> bool:
     """Whether leaving this ``transaction()`` block commits the connection's transaction."""
     return exc is None and not tx.force_rollback and bool(getattr(tx, "_outer_transaction", False))
@@ -110,6 +121,30 @@ def install() -> Callable[[], None]:
 
         return commit
 
+    # A nested transaction() block sets a savepoint with a command of its own (not a statement):
+    # leaving it by an error rolls back what ran inside, whose after phase then never comes.
+    def sync_tx_enter(original: Any) -> Any:
+        @functools.wraps(original)
+        def __enter__(self: Any) -> Any:  # noqa: N807
+            result = original(self)
+            name = _inner(self) if in_run() is not None else None
+            if name is not None:
+                SQL.savepoint(self._conn, name)
+            return result
+
+        return __enter__
+
+    def async_tx_enter(original: Any) -> Any:
+        @functools.wraps(original)
+        async def __aenter__(self: Any) -> Any:  # noqa: N807
+            result = await original(self)
+            name = _inner(self) if in_run() is not None else None
+            if name is not None:
+                SQL.savepoint(self._conn, name)
+            return result
+
+        return __aenter__
+
     def sync_tx_exit(original: Any) -> Any:
         @functools.wraps(original)
         def __exit__(self: Any, exc_type: Any, exc_val: Any, exc_tb: Any) -> Any:  # noqa: N807
@@ -117,6 +152,8 @@ def install() -> Callable[[], None]:
             if rt is None or not _commits(self, exc_val):
                 if rt is not None and getattr(self, "_outer_transaction", False):
                     SQL.rolled_back(self._conn)
+                elif rt is not None:
+                    _inner_done(self, exc_val)
                 return original(self, exc_type, exc_val, exc_tb)
             return SQL.run_commit(rt, self._conn, lambda: original(self, exc_type, exc_val, exc_tb))
 
@@ -129,6 +166,8 @@ def install() -> Callable[[], None]:
             if rt is None or not _commits(self, exc_val):
                 if rt is not None and getattr(self, "_outer_transaction", False):
                     SQL.rolled_back(self._conn)
+                elif rt is not None:
+                    _inner_done(self, exc_val)
                 return await original(self, exc_type, exc_val, exc_tb)
             return await SQL.run_commit_async(rt, self._conn, lambda: original(self, exc_type, exc_val, exc_tb))
 
@@ -138,11 +177,13 @@ def install() -> Callable[[], None]:
     patch(psycopg.Cursor, "executemany", functools.partial(sync_exec, many=True))
     patch(psycopg.ServerCursor, "execute", sync_exec)
     patch(psycopg.Connection, "commit", sync_commit)
+    patch(psycopg.Transaction, "__enter__", sync_tx_enter)
     patch(psycopg.Transaction, "__exit__", sync_tx_exit)
     patch(psycopg.AsyncCursor, "execute", async_exec)
     patch(psycopg.AsyncCursor, "executemany", functools.partial(async_exec, many=True))
     patch(psycopg.AsyncServerCursor, "execute", async_exec)
     patch(psycopg.AsyncConnection, "commit", async_commit)
+    patch(psycopg.AsyncTransaction, "__aenter__", async_tx_enter)
     patch(psycopg.AsyncTransaction, "__aexit__", async_tx_exit)
 
     def undo() -> None:
