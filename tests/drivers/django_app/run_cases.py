@@ -74,9 +74,14 @@ def needed(target, invariants) -> list:  # noqa: ANN001
     return out
 
 
+SAVEPOINT_SQL: list[str] = []
+
+
 def fault_case(target, fault) -> dict:  # noqa: ANN001
     res = run(target, n=1, trials=1, faults=[fault])
     trial = res.trials[0]
+    SAVEPOINT_SQL[:] = [e.payload["statement"] for e in trial.history.filter(h.SQL)
+                        if "SAVEPOINT" in str(e.payload["statement"]) and e.worker is not None]
     errors = trial.history.filter(h.ERROR)
     return {"ok": res.ok, "error": errors[0].payload["type"] if errors else None,
             "message": errors[0].payload["message"] if errors else None,
@@ -103,5 +108,12 @@ reset()
 out["after_atomic"] = fault_case(views.insert_atomic, racecheck.db_error(at=AT, after_commit=True))
 reset()
 out["after_autocommit"] = fault_case(views.insert_autocommit, racecheck.db_error(at=AT, after_commit=True))
+reset()
+# nested atomic(): the first INSERT (outer) commits, the second (inside the savepoint) is rolled back
+out["nested_outer"] = fault_case(views.insert_nested, racecheck.db_error(at=AT, after_commit=True))
+reset()
+out["nested_inner"] = fault_case(views.insert_nested, racecheck.db_error(at=AT, after_commit=True, nth=2,
+                                                                          optional=True))
+out["nested_inner"]["savepoint_sql"] = SAVEPOINT_SQL
 connection.close()
 print("RESULT " + json.dumps(out))
