@@ -8,7 +8,8 @@ are in turn subclasses of the cursor class asked for (``cursor_factory``, e.g.
 ``psycopg2.pool``, ``psycopg2.extras`` helpers (``execute_values``/``execute_batch`` call
 ``cursor.execute``), SQLAlchemy and Django.
 
-Covered: ``cursor.execute``/``executemany``/``callproc``, named (server-side) cursors,
+Covered: ``cursor.execute``/``executemany``/``callproc``, ``copy_expert``/``copy_from``/
+``copy_to`` (points ``sql:<the COPY statement>``, ``sql:COPY <table> FROM STDIN``/``TO STDOUT``), named (server-side) cursors,
 ``conn.commit()``/``rollback()``, autocommit, ``with conn:`` blocks and explicit
 ``COMMIT``/``ROLLBACK`` statements. The ``connect`` patch stays installed once a run
 installed it (connections outlive runs; outside a run each call costs one check), so
@@ -74,6 +75,28 @@ class _RecordingCursor:
             return super().callproc(procname, parameters)  # type: ignore[misc]
         return self._racecheck_call(rt, f"CALLPROC {procname}", params_payload(parameters),
                                     lambda: super(_RecordingCursor, self).callproc(procname, parameters))  # type: ignore[misc]
+
+
+    def copy_expert(self, sql: Any, file: Any, size: int = 8192) -> Any:
+        rt = in_run()
+        if rt is None:
+            return super().copy_expert(sql, file, size)  # type: ignore[misc]
+        return self._racecheck_call(rt, sql, {},
+                                    lambda: super(_RecordingCursor, self).copy_expert(sql, file, size))  # type: ignore[misc]
+
+    def copy_from(self, file: Any, table: str, *args: Any, **kwargs: Any) -> Any:
+        rt = in_run()
+        if rt is None:
+            return super().copy_from(file, table, *args, **kwargs)  # type: ignore[misc]
+        return self._racecheck_call(rt, f"COPY {table} FROM STDIN", {},
+                                    lambda: super(_RecordingCursor, self).copy_from(file, table, *args, **kwargs))  # type: ignore[misc]
+
+    def copy_to(self, file: Any, table: str, *args: Any, **kwargs: Any) -> Any:
+        rt = in_run()
+        if rt is None:
+            return super().copy_to(file, table, *args, **kwargs)  # type: ignore[misc]
+        return self._racecheck_call(rt, f"COPY {table} TO STDOUT", {},
+                                    lambda: super(_RecordingCursor, self).copy_to(file, table, *args, **kwargs))  # type: ignore[misc]
 
 
 class _RecordingConnection:
