@@ -9,16 +9,21 @@ are in turn subclasses of the cursor class asked for (``cursor_factory``, e.g.
 ``cursor.execute``), SQLAlchemy and Django.
 
 Covered: ``cursor.execute``/``executemany``/``callproc``, ``copy_expert``/``copy_from``/
-``copy_to`` (points ``sql:<the COPY statement>``, ``sql:COPY <table> FROM STDIN``/``TO STDOUT``), named (server-side) cursors,
-``conn.commit()``/``rollback()``, autocommit, ``with conn:`` blocks and explicit
-``COMMIT``/``ROLLBACK`` statements. The ``connect`` patch stays installed once a run
-installed it (connections outlive runs; outside a run each call costs one check), so
-connections opened between runs are covered too; a connection opened before the first
-run of the process is not (see docs/drivers.md).
+``copy_to`` (points ``sql:<the COPY statement>``, ``sql:COPY <table> FROM STDIN`` /
+``TO STDOUT``), named (server-side) cursors, ``conn.commit()``/``rollback()``,
+autocommit, ``with conn:`` blocks, explicit ``COMMIT``/``ROLLBACK`` and savepoint
+statements.
+
+``connect`` is patched when psycopg2 is imported after racecheck (a hook on the import
+system, see ``racecheck.drivers``), or when racecheck is imported if psycopg2 already is:
+connections opened before the first run are covered, as are those opened between runs.
+Outside a run a recording connection is a pass-through (one check per call).
+:func:`uninstall` puts the original ``connect`` back; connections it built keep recording.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -146,7 +151,7 @@ def recording_class(base: type, mixin: type) -> type:
 
 
 def install() -> Callable[[], None]:
-    """Patch ``psycopg2.connect`` (once per process; it stays). Returns a no-op undo."""
+    """Patch ``psycopg2.connect`` (once per process: it stays, see :func:`uninstall`). Returns a no-op undo."""
     global _installed
     if _installed:
         return lambda: None
@@ -156,6 +161,9 @@ def install() -> Callable[[], None]:
     except ImportError:
         return lambda: None
     original = psycopg2.connect
+    if getattr(original, "_racecheck", False):  # this module was loaded again: keep the one patch
+        _installed = True
+        return lambda: None
 
     def connect(dsn: Any = None, connection_factory: Any = None, cursor_factory: Any = None,
                 **kwargs: Any) -> Any:
@@ -165,6 +173,19 @@ def install() -> Callable[[], None]:
 
     connect.__wrapped__ = original  # type: ignore[attr-defined]
     connect.__doc__ = original.__doc__
+    connect._racecheck = True  # type: ignore[attr-defined]
     psycopg2.connect = connect
     _installed = True
     return lambda: None
+
+
+def uninstall() -> None:
+    """Put psycopg2's own ``connect`` back (and stop patching on import); runs then re-install it."""
+    global _installed
+    from . import _remove_finder
+
+    _remove_finder()
+    mod = sys.modules.get("psycopg2")
+    if mod is not None and getattr(mod.connect, "_racecheck", False):
+        mod.connect = mod.connect.__wrapped__
+    _installed = False
