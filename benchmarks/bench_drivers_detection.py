@@ -31,10 +31,11 @@ STRATEGIES = ("pct", "random")
 
 def _sql_cells(url: str) -> list[tuple[str, str, Callable[..., Any], tuple[Any, ...], Callable[[], None],
                                        list[Any], dict[str, Any]]]:
-    from drivers.targets import apg, pg2
+    from drivers.targets import apg, pg2, pg3
 
     cells = []
-    for driver, mod, mode in (("psycopg2", pg2, "threads"), ("asyncpg", apg, "asyncio")):
+    for driver, mod, mode in (("psycopg", pg3, "threads"), ("psycopg2", pg2, "threads"),
+                              ("asyncpg", apg, "asyncio")):
         for case, (target, invariants) in scenarios.buggy(mod).items():
             cells.append((driver, case, target, (url,), schema.reset(url), invariants(url, 2), {"mode": mode}))
     return cells
