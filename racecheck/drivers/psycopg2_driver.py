@@ -186,6 +186,7 @@ def uninstall() -> None:
 
     _remove_finder()
     mod = sys.modules.get("psycopg2")
-    if mod is not None and getattr(mod.connect, "_racecheck", False):
-        mod.connect = mod.connect.__wrapped__
+    connect = getattr(mod, "connect", None)
+    if mod is not None and getattr(connect, "_racecheck", False):
+        mod.connect = connect.__wrapped__  # type: ignore[attr-defined, union-attr]
     _installed = False
