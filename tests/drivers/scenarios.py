@@ -97,6 +97,13 @@ def within(found: list[int | None], trials: int) -> int:
     return sum(t is not None and t <= trials for t in found)
 
 
+def check_found(label: str, found: list[int | None]) -> None:
+    """Every seed found the race within BUDGET trials, WITHIN_10 of them within 10."""
+    print(f"{label}: trials needed per seed {found}")
+    assert None not in found, f"{label}: not caught within {BUDGET} trials for some seeds: {found}"
+    assert within(found, 10) >= WITHIN_10, f"{label}: only {within(found, 10)} seeds within 10 trials: {found}"
+
+
 def passes(target: Callable[..., Any], url: str, invariants: Invariants, n: int = 2, trials: int = 200,
            **options: Any) -> racecheck.RunResult:
     res = racecheck.run(target, n=n, trials=trials, seed=7, args=(url,), setup=schema.reset(url),

@@ -31,13 +31,10 @@ def _run(target, kvdb, lib: str, name: str, trials: int, seed: int, n: int = 2, 
 
 @pytest.mark.parametrize("name", list(SYNC))
 def test_sync_valkey_races_are_caught_under_pct(kvdb, name):
-    needed = []
-    for seed in SEEDS:
-        res = _run(SYNC[name], kvdb, "valkey", name, 30, seed, strategy="pct")
-        needed.append(None if res.ok else len(res.trials))
-    print(f"valkey {name}: trials needed per seed {needed}")
-    assert None not in needed, needed
-    assert scenarios.within(needed, 10) >= scenarios.WITHIN_10, needed
+    url, prefix = kvdb
+    scenarios.check_found(f"valkey {name}", scenarios.needed(
+        SYNC[name], (url, prefix, "valkey"), kv.reset(url, prefix),
+        scenarios.kv_invariants(EFFECT[name], url, prefix, 2), strategy="pct"))
 
 
 @pytest.mark.parametrize("name", list(SYNC_FIXED))
