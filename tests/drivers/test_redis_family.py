@@ -144,3 +144,28 @@ def test_a_retry_after_a_lost_reply_counts_twice_unless_idempotent(kvdb, lib, mo
         res.assert_violation("counted_once")
         assert "counted 2 times" in str(res.violations[0])
     assert [e.payload["phase"] for e in res.trials[0].history.filter(h.FAULT)] == ["after"]
+
+
+def _no_client_named(url: str, name: str):
+    def check(_history) -> str | None:
+        admin = kv.client("redis", url)
+        try:
+            names = [c.get("name") for c in admin.client_list()]
+        finally:
+            admin.close()
+        return f"client {name!r} still connected after its worker crashed" if name in names else None
+
+    return racecheck.custom(check, name="crashed_client_disconnected")
+
+
+@pytest.mark.parametrize("mode", ["threads", "asyncio"])
+@pytest.mark.parametrize("lib", ["redis", "valkey"])
+def test_a_crash_disconnects_the_clients_only_that_worker_used(kvdb, lib, mode):
+    """The crashed worker is parked holding its client; racecheck closes the client's connections."""
+    url, prefix = kvdb
+    name = f"rc-crash-{prefix.replace(':', '-')}{lib}-{mode}"
+    target = kv.hold if mode == "threads" else kv.ahold
+    res = racecheck.run(target, n=1, trials=1, mode=mode, args=(url, prefix, lib, name), timeout=20,
+                        faults=[racecheck.crash(at="redis:GET*")], invariants=[_no_client_named(url, name)])
+    res.assert_ok()
+    assert res.trials[0].history.crashed_workers() == {0}

@@ -216,3 +216,19 @@ async def acount_visit(url: str, prefix: str, lib: str, idempotent: bool) -> Non
                     raise
     finally:
         await c.aclose()
+
+
+def hold(url: str, prefix: str, lib: str, name: str) -> None:
+    """SET then GET on a client named ``name`` (a crash at the GET must disconnect it)."""
+    mod = importlib.import_module(lib)
+    c = (mod.Valkey if lib == "valkey" else mod.Redis).from_url(url, client_name=name)
+    c.set(prefix + "t", "held")
+    c.get(prefix + "t")
+
+
+async def ahold(url: str, prefix: str, lib: str, name: str) -> None:
+    """The asyncio form, with no ``aclose()``: only the crash's disconnect can close the socket."""
+    mod = importlib.import_module(f"{lib}.asyncio")
+    c = (mod.Valkey if lib == "valkey" else mod.Redis).from_url(url, client_name=name)
+    await c.set(prefix + "t", "held")
+    await c.get(prefix + "t")
