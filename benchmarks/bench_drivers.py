@@ -1,4 +1,4 @@
-"""Drivers: what instrumentation costs per statement/command, for every registered driver.
+"""Drivers: what instrumentation costs per statement/command, and how fast each driver's races are found.
 
 For each driver, in one process and one sitting: the same trivial call (``SELECT 1`` /
 ``GET``) on a connection the driver made,
@@ -13,10 +13,18 @@ For each driver, in one process and one sitting: the same trivial call (``SELECT
 The three calls alternate one by one, inside one run on one connection; the median of
 each is reported, with ratios to *plain*, so server and machine noise hit all three alike.
 Uses 127.0.0.1:5432 (``SELECT 1`` on the ``postgres`` database) and Redis 6379 (``GET`` of
-a key that does not exist): it reads nothing and writes nothing. Writes a section of
-benchmarks/RESULTS.md and benchmarks/results/drivers.json.
+a key that does not exist): it reads nothing and writes nothing.
 
-``python benchmarks/bench_drivers.py [--quick] [--no-write]``
+*Detection* (``bench_drivers_detection.py``): for each driver, each race of
+``tests/drivers/`` (check-then-insert, lost update, a claim without a lock) under pct and
+random, 20 runs (seeds 0-19) of up to 30 trials: how many found it, how many within 10
+trials, the median and the worst trials-to-find. It runs on servers of its own (racecheck's
+provider chain: a throwaway database, an isolated Redis db).
+
+Writes sections of benchmarks/RESULTS.md and benchmarks/results/drivers.json
+(drivers_detection.json).
+
+``python benchmarks/bench_drivers.py [--quick] [--no-write] [--only overhead|detection]``
 """
 
 from __future__ import annotations
@@ -237,29 +245,39 @@ def table(results: dict[str, dict[str, Any]], calls: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(text: str, results: dict[str, dict[str, Any]]) -> None:
+def write(section: str, text: str, results: Any, json_name: str) -> None:
     md = ROOT / "benchmarks" / "RESULTS.md"
     body = md.read_text() if md.exists() else ""
-    pattern = re.compile(re.escape(SECTION) + r".*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(re.escape(section) + r".*?(?=^## |\Z)", re.S | re.M)
     body = pattern.sub(lambda _m: text + "\n", body) if pattern.search(body) else body.rstrip() + "\n\n" + text
     md.write_text(body)
-    out = ROOT / "benchmarks" / "results" / "drivers.json"
+    out = ROOT / "benchmarks" / "results" / json_name
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="300 calls per cell")
+    ap.add_argument("--quick", action="store_true", help="300 calls per cell; detection: 5 seeds")
     ap.add_argument("--calls", type=int, default=5000)
+    ap.add_argument("--only", choices=["overhead", "detection"], default=None)
     ap.add_argument("--no-write", action="store_true", help="print only")
     args = ap.parse_args(argv)
-    calls = 300 if args.quick else args.calls
-    results = measure(calls)
-    text = table(results, calls)
-    print(text)
-    if not args.no_write:
-        write(text, results)
+    if args.only != "detection":
+        calls = 300 if args.quick else args.calls
+        results = measure(calls)
+        text = table(results, calls)
+        print(text)
+        if not args.no_write:
+            write(SECTION, text, results, "drivers.json")
+    if args.only != "overhead":
+        from benchmarks import bench_drivers_detection as detection
+
+        found = detection.measure(seeds=range(5) if args.quick else range(20))
+        text = detection.table(found)
+        print(text)
+        if not args.no_write:
+            write(detection.SECTION, text, found, "drivers_detection.json")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextvars
 import importlib
+import importlib.abc
 import importlib.util
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -144,3 +146,48 @@ def backend_failure(exc: BaseException) -> bool:
     """True when ``exc`` says the backend was unavailable (connection refused/lost, timeout)."""
     names = {c.__name__ for c in type(exc).__mro__}
     return bool(names & _UNAVAILABLE) and not names & _LOGICAL
+
+
+# -- psycopg2 from the moment it is imported -----------------------------------------------------
+# psycopg2's connection is a C type: only connections built by the patched ``psycopg2.connect``
+# record. Patching it when psycopg2 is imported (or now, if it already is) covers connections
+# opened before the first run too: module-level connections, pools filled at import, fixtures.
+class _Psycopg2OnImport(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: when ``psycopg2`` is being imported, runs its loader then patches it."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "psycopg2":
+            return None
+        _remove_finder()
+        spec = importlib.util.find_spec(name)
+        loader = getattr(spec, "loader", None)
+        if spec is None or loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        original = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            original(module)
+            _install_psycopg2()
+
+        loader.exec_module = exec_module
+        return spec
+
+
+def _remove_finder() -> None:
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _Psycopg2OnImport)]
+
+
+def _install_psycopg2() -> None:
+    importlib.import_module(f"{__name__}.psycopg2_driver").install()
+
+
+def instrument_psycopg2_on_import() -> None:
+    """Patch ``psycopg2.connect`` now if psycopg2 is imported, else as soon as it is."""
+    if "psycopg2" in sys.modules:
+        _install_psycopg2()
+    elif BY_NAME["psycopg2"].available():
+        _remove_finder()
+        sys.meta_path.insert(0, _Psycopg2OnImport())
+
+
+instrument_psycopg2_on_import()

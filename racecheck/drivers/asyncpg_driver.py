@@ -2,12 +2,14 @@
 
 The methods of ``asyncpg.connection.Connection`` are patched, so pooled connections are
 covered too (a pool's connection proxy calls them). Covered: ``execute``,
-``executemany``, ``fetch``, ``fetchrow``, ``fetchval``, ``fetchmany`` and the ``copy_*``
-methods. A transaction block (``async with conn.transaction():``) sends ``BEGIN`` and
+``executemany``, ``fetch``, ``fetchrow``, ``fetchval``, ``fetchmany``, the ``copy_*``
+methods, prepared statements (``conn.prepare(query)``: its ``fetch``/``fetchrow``/
+``fetchval``/``fetchmany``/``executemany``) and cursors (the bind of
+``conn.cursor(query)``, iterated or awaited; the fetches on the open portal are not
+points). A transaction block (``async with conn.transaction():``) sends ``BEGIN`` and
 ``COMMIT;`` through ``execute``: its commit is the point ``sql:COMMIT``, where the after
 phase of the transaction's statements fires. The ``ROLLBACK``/``RESET`` a pool sends
-when a connection is released is not a point. Not covered: prepared statements
-(``conn.prepare``) and cursors (``conn.cursor``).
+when a connection is released is not a point.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from .sqltx import IDLE, INTRANS, UNKNOWN, SqlDriver, in_run, short, statement_text
+from .sqltx import IDLE, INTRANS, UNKNOWN, SqlDriver, in_run, short
 
 _quiet: contextvars.ContextVar[bool] = contextvars.ContextVar("racecheck_asyncpg_quiet", default=False)
 
@@ -112,17 +114,55 @@ def _statement(original: Any, describe: Callable[..., tuple[str, dict[str, Any]]
         if rt is None or _quiet.get():
             return await original(self, *args, **kwargs)
         text, payload = describe(args, kwargs)
-        text = statement_text(text)
-        label, before = await SQL.begin_async(rt, self, text, **payload)
-        try:
-            result = await original(self, *args, **kwargs)
-        except Exception as exc:
-            SQL.failed(rt, self, label, text, exc)
-            raise
-        SQL.done(rt, self, label, text, before, rows(result))
-        return result
+        return await SQL.run_statement_async(rt, self, text, payload, lambda: original(self, *args, **kwargs), rows)
 
     return method
+
+
+def _prepared_rows(name: str) -> Callable[[Any], int | None]:
+    return {"fetch": _status_rows, "fetchmany": _status_rows, "fetchrow": _fetchrow_rows}.get(name, _no_rows)
+
+
+def _prepared(original: Any, name: str) -> Any:
+    """A method of a prepared statement (``conn.prepare(query)``): the statement it executes is a point."""
+    rows = _prepared_rows(name)
+
+    @functools.wraps(original)
+    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        rt = in_run()
+        if rt is None or _quiet.get():
+            return await original(self, *args, **kwargs)
+        if name in ("executemany", "fetchmany"):
+            batch = args[0] if args else kwargs.get("args")
+            try:
+                payload: dict[str, Any] = {"batches": len(batch)}  # type: ignore[arg-type]
+            except TypeError:
+                payload = {}
+        else:
+            payload = _args_payload(args)
+        return await SQL.run_statement_async(rt, self._connection, str(self._query), payload,
+                                             lambda: original(self, *args, **kwargs), rows)
+
+    return method
+
+
+def _cursor_open(original: Any) -> Any:
+    """A cursor binds its query (``conn.cursor(query, *args)``: iterated or awaited): that is the point.
+
+    The FETCHes that follow on the open portal are not points."""
+    @functools.wraps(original)
+    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        rt = in_run()
+        if rt is None or _quiet.get():
+            return await original(self, *args, **kwargs)
+        return await SQL.run_statement_async(rt, self._connection, str(self._query),
+                                             _args_payload(tuple(self._args or ())),
+                                             lambda: original(self, *args, **kwargs), _no_rows)
+
+    return method
+
+
+_PREPARED = ("fetch", "fetchrow", "fetchval", "fetchmany", "executemany")
 
 
 def _quietly(original: Any) -> Any:
@@ -142,19 +182,28 @@ def _quietly(original: Any) -> Any:
 def install() -> Callable[[], None]:
     try:
         import asyncpg.connection
+        import asyncpg.cursor
+        import asyncpg.prepared_stmt
     except ImportError:
         return lambda: None
     cls = asyncpg.connection.Connection
-    saved: list[tuple[str, Any]] = []
+    saved: list[tuple[Any, str, Any]] = []
+
+    def patch(owner: Any, name: str, wrapped: Callable[[Any], Any]) -> None:
+        original = owner.__dict__[name]
+        saved.append((owner, name, original))
+        setattr(owner, name, wrapped(original))
+
     for name, describe, rows in _METHODS:
-        original = cls.__dict__[name]
-        saved.append((name, original))
-        setattr(cls, name, _statement(original, describe, rows))
-    saved.append(("reset", cls.__dict__["reset"]))
-    cls.reset = _quietly(cls.__dict__["reset"])  # type: ignore[method-assign]
+        patch(cls, name, functools.partial(_statement, describe=describe, rows=rows))
+    patch(cls, "reset", _quietly)
+    for name in _PREPARED:
+        patch(asyncpg.prepared_stmt.PreparedStatement, name, functools.partial(_prepared, name=name))
+    for name in ("_bind_exec", "_bind"):
+        patch(asyncpg.cursor.BaseCursor, name, _cursor_open)
 
     def undo() -> None:
-        for name, original in reversed(saved):
-            setattr(cls, name, original)
+        for owner, name, original in reversed(saved):
+            setattr(owner, name, original)
 
     return undo

@@ -29,7 +29,7 @@ _KNOWN: dict[str, str] = {
     "motor": "racecheck.point() calls around each operation",
 }
 UNINSTRUMENTED: dict[str, str] = {m: fix for m, fix in _KNOWN.items() if m not in {d.module for d in REGISTRY}}
-INSTRUMENTED: tuple[str, ...] = DRIVERS  # psycopg (3) and redis (redis-py): statements and commands are points
+INSTRUMENTED: tuple[str, ...] = DRIVERS  # every registered driver: statements and commands are points
 
 
 def _root(name: object) -> str:

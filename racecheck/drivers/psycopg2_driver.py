@@ -8,20 +8,26 @@ are in turn subclasses of the cursor class asked for (``cursor_factory``, e.g.
 ``psycopg2.pool``, ``psycopg2.extras`` helpers (``execute_values``/``execute_batch`` call
 ``cursor.execute``), SQLAlchemy and Django.
 
-Covered: ``cursor.execute``/``executemany``/``callproc``, named (server-side) cursors,
-``conn.commit()``/``rollback()``, autocommit, ``with conn:`` blocks and explicit
-``COMMIT``/``ROLLBACK`` statements. The ``connect`` patch stays installed once a run
-installed it (connections outlive runs; outside a run each call costs one check), so
-connections opened between runs are covered too; a connection opened before the first
-run of the process is not (see docs/drivers.md).
+Covered: ``cursor.execute``/``executemany``/``callproc``, ``copy_expert``/``copy_from``/
+``copy_to`` (points ``sql:<the COPY statement>``, ``sql:COPY <table> FROM STDIN`` /
+``TO STDOUT``), named (server-side) cursors, ``conn.commit()``/``rollback()``,
+autocommit, ``with conn:`` blocks, explicit ``COMMIT``/``ROLLBACK`` and savepoint
+statements.
+
+``connect`` is patched when psycopg2 is imported after racecheck (a hook on the import
+system, see ``racecheck.drivers``), or when racecheck is imported if psycopg2 already is:
+connections opened before the first run are covered, as are those opened between runs.
+Outside a run a recording connection is a pass-through (one check per call).
+:func:`uninstall` puts the original ``connect`` back; connections it built keep recording.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
-from .sqltx import UNKNOWN, SqlDriver, in_run, short, statement_text
+from .sqltx import UNKNOWN, SqlDriver, cursor_rows, in_run, params_payload, query_text
 
 _installed = False
 _classes: dict[type, type] = {}
@@ -42,45 +48,19 @@ def _sever(conn: Any) -> None:
 SQL = SqlDriver("psycopg2", _status, _sever)
 
 
-def _text(query: Any) -> str:
-    if isinstance(query, bytes):
-        return query.decode(errors="replace")
-    if isinstance(query, str):
-        return query
-    try:  # psycopg2.sql.Composed needs a connection to render; str() is its best effort
-        return str(query)
-    except Exception:  # noqa: BLE001
-        return repr(query)
-
-
-def _rows(cursor: Any) -> int | None:
-    try:
-        return int(cursor.rowcount)
-    except Exception:  # noqa: BLE001
-        return None
-
-
 class _RecordingCursor:
     """Mixed in front of a psycopg2 cursor class: each statement is a point."""
 
-    def _racecheck_call(self, rt: Any, text: str, payload: dict[str, Any], call: Callable[[], Any]) -> Any:
-        conn = self.connection  # type: ignore[attr-defined]
-        text = statement_text(text)
-        label, before = SQL.begin(rt, conn, text, **payload)
-        try:
-            result = call()
-        except Exception as exc:
-            SQL.failed(rt, conn, label, text, exc)
-            raise
-        SQL.done(rt, conn, label, text, before, _rows(self))
-        return result
+    def _racecheck_call(self, rt: Any, query: Any, payload: dict[str, Any], call: Callable[[], Any]) -> Any:
+        # a psycopg2.sql.Composed needs a connection to render; str() is its best effort
+        return SQL.run_statement(rt, self.connection, query_text(query), payload, call,  # type: ignore[attr-defined]
+                                 lambda _result: cursor_rows(self))
 
     def execute(self, query: Any, vars: Any = None) -> Any:  # noqa: A002 - psycopg2's name
         rt = in_run()
         if rt is None:
             return super().execute(query, vars)  # type: ignore[misc]
-        payload = {} if vars is None else {"params": short(vars)}
-        return self._racecheck_call(rt, _text(query), payload,
+        return self._racecheck_call(rt, query, params_payload(vars),
                                     lambda: super(_RecordingCursor, self).execute(query, vars))  # type: ignore[misc]
 
     def executemany(self, query: Any, vars_list: Any) -> Any:
@@ -89,19 +69,39 @@ class _RecordingCursor:
             return super().executemany(query, vars_list)  # type: ignore[misc]
         try:
             vars_list = list(vars_list)
-            payload: dict[str, Any] = {"batches": len(vars_list)}
         except TypeError:
-            payload = {}
-        return self._racecheck_call(rt, _text(query), payload,
+            pass
+        return self._racecheck_call(rt, query, params_payload(vars_list, many=True),
                                     lambda: super(_RecordingCursor, self).executemany(query, vars_list))  # type: ignore[misc]
 
     def callproc(self, procname: str, parameters: Any = None) -> Any:
         rt = in_run()
         if rt is None:
             return super().callproc(procname, parameters)  # type: ignore[misc]
-        payload = {} if parameters is None else {"params": short(parameters)}
-        return self._racecheck_call(rt, f"CALLPROC {procname}", payload,
+        return self._racecheck_call(rt, f"CALLPROC {procname}", params_payload(parameters),
                                     lambda: super(_RecordingCursor, self).callproc(procname, parameters))  # type: ignore[misc]
+
+
+    def copy_expert(self, sql: Any, file: Any, size: int = 8192) -> Any:
+        rt = in_run()
+        if rt is None:
+            return super().copy_expert(sql, file, size)  # type: ignore[misc]
+        return self._racecheck_call(rt, sql, {},
+                                    lambda: super(_RecordingCursor, self).copy_expert(sql, file, size))  # type: ignore[misc]
+
+    def copy_from(self, file: Any, table: str, *args: Any, **kwargs: Any) -> Any:
+        rt = in_run()
+        if rt is None:
+            return super().copy_from(file, table, *args, **kwargs)  # type: ignore[misc]
+        return self._racecheck_call(rt, f"COPY {table} FROM STDIN", {},
+                                    lambda: super(_RecordingCursor, self).copy_from(file, table, *args, **kwargs))  # type: ignore[misc]
+
+    def copy_to(self, file: Any, table: str, *args: Any, **kwargs: Any) -> Any:
+        rt = in_run()
+        if rt is None:
+            return super().copy_to(file, table, *args, **kwargs)  # type: ignore[misc]
+        return self._racecheck_call(rt, f"COPY {table} TO STDOUT", {},
+                                    lambda: super(_RecordingCursor, self).copy_to(file, table, *args, **kwargs))  # type: ignore[misc]
 
 
 class _RecordingConnection:
@@ -151,7 +151,7 @@ def recording_class(base: type, mixin: type) -> type:
 
 
 def install() -> Callable[[], None]:
-    """Patch ``psycopg2.connect`` (once per process; it stays). Returns a no-op undo."""
+    """Patch ``psycopg2.connect`` (once per process: it stays, see :func:`uninstall`). Returns a no-op undo."""
     global _installed
     if _installed:
         return lambda: None
@@ -161,6 +161,9 @@ def install() -> Callable[[], None]:
     except ImportError:
         return lambda: None
     original = psycopg2.connect
+    if getattr(original, "_racecheck", False):  # this module was loaded again: keep the one patch
+        _installed = True
+        return lambda: None
 
     def connect(dsn: Any = None, connection_factory: Any = None, cursor_factory: Any = None,
                 **kwargs: Any) -> Any:
@@ -170,6 +173,20 @@ def install() -> Callable[[], None]:
 
     connect.__wrapped__ = original  # type: ignore[attr-defined]
     connect.__doc__ = original.__doc__
+    connect._racecheck = True  # type: ignore[attr-defined]
     psycopg2.connect = connect
     _installed = True
     return lambda: None
+
+
+def uninstall() -> None:
+    """Put psycopg2's own ``connect`` back (and stop patching on import); runs then re-install it."""
+    global _installed
+    from . import _remove_finder
+
+    _remove_finder()
+    mod = sys.modules.get("psycopg2")
+    connect = getattr(mod, "connect", None)
+    if mod is not None and getattr(connect, "_racecheck", False):
+        mod.connect = connect.__wrapped__  # type: ignore[attr-defined, union-attr]
+    _installed = False

@@ -14,18 +14,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from .sqltx import UNKNOWN, SqlDriver, in_run, short, statement_text
+from .sqltx import UNKNOWN, SqlDriver, cursor_rows, in_run, params_payload, query_text
 
 
 def _text(query: Any, ctx: Any) -> str:
-    if isinstance(query, bytes):
-        return query.decode(errors="replace")
-    if isinstance(query, str):
-        return query
-    try:
-        return str(query.as_string(ctx))
-    except Exception:  # noqa: BLE001 - a Composed we cannot render is still a statement
-        return repr(query)
+    return query_text(query, lambda q: str(q.as_string(ctx)))
 
 
 def _status(conn: Any) -> int:
@@ -48,21 +41,18 @@ SQL = SqlDriver("psycopg", _status, _sever)
 
 
 def _params(args: tuple[Any, ...], many: bool) -> dict[str, Any]:
-    if not args or args[0] is None:
-        return {}
-    if many:
-        try:
-            return {"batches": len(args[0])}
-        except TypeError:
-            return {}
-    return {"params": short(args[0])}
+    return params_payload(args[0] if args else None, many)
 
 
-def _rows(cursor: Any) -> int | None:
-    try:
-        return int(cursor.rowcount)
-    except Exception:  # noqa: BLE001 - no row count is no row count
-        return None
+def _inner(tx: Any) -> str | None:
+    """The savepoint name of a nested ``transaction()`` block (None for the outermost one)."""
+    return None if getattr(tx, "_outer_transaction", True) else getattr(tx, "_savepoint_name", None) or None
+
+
+def _inner_done(tx: Any, exc: BaseException | None) -> None:
+    name = _inner(tx)
+    if name is not None:
+        SQL.savepoint_done(tx._conn, name, rolled_back=exc is not None or bool(tx.force_rollback))
 
 
 def _commits(tx: Any, exc: BaseException | None) -> bool:
@@ -93,16 +83,9 @@ def install() -> Callable[[], None]:
             rt = in_run()
             if rt is None:
                 return original(self, query, *args, **kwargs)
-            conn = getattr(self, "connection", None)
-            text = statement_text(_text(query, self))
-            label, before = SQL.begin(rt, conn, text, **_params(args, many))
-            try:
-                result = original(self, query, *args, **kwargs)
-            except Exception as exc:
-                SQL.failed(rt, conn, label, text, exc)
-                raise
-            SQL.done(rt, conn, label, text, before, _rows(self))
-            return result
+            return SQL.run_statement(rt, getattr(self, "connection", None), _text(query, self),
+                                     _params(args, many), lambda: original(self, query, *args, **kwargs),
+                                     lambda _result: cursor_rows(self))
 
         return execute
 
@@ -112,16 +95,9 @@ def install() -> Callable[[], None]:
             rt = in_run()
             if rt is None:
                 return await original(self, query, *args, **kwargs)
-            conn = getattr(self, "connection", None)
-            text = statement_text(_text(query, self))
-            label, before = await SQL.begin_async(rt, conn, text, **_params(args, many))
-            try:
-                result = await original(self, query, *args, **kwargs)
-            except Exception as exc:
-                SQL.failed(rt, conn, label, text, exc)
-                raise
-            SQL.done(rt, conn, label, text, before, _rows(self))
-            return result
+            return await SQL.run_statement_async(
+                rt, getattr(self, "connection", None), _text(query, self), _params(args, many),
+                lambda: original(self, query, *args, **kwargs), lambda _result: cursor_rows(self))
 
         return execute
 
@@ -141,16 +117,33 @@ def install() -> Callable[[], None]:
             rt = in_run()
             if rt is None:
                 return await original(self)
-            before = await SQL.commit_begin_async(rt, self)
-            try:
-                result = await original(self)
-            except Exception as exc:
-                SQL.commit_failed(rt, self, exc)
-                raise
-            SQL.commit_done(rt, self, before)
-            return result
+            return await SQL.run_commit_async(rt, self, lambda: original(self))
 
         return commit
+
+    # A nested transaction() block sets a savepoint with a command of its own (not a statement):
+    # leaving it by an error rolls back what ran inside, whose after phase then never comes.
+    def sync_tx_enter(original: Any) -> Any:
+        @functools.wraps(original)
+        def __enter__(self: Any) -> Any:  # noqa: N807
+            result = original(self)
+            name = _inner(self) if in_run() is not None else None
+            if name is not None:
+                SQL.savepoint(self._conn, name)
+            return result
+
+        return __enter__
+
+    def async_tx_enter(original: Any) -> Any:
+        @functools.wraps(original)
+        async def __aenter__(self: Any) -> Any:  # noqa: N807
+            result = await original(self)
+            name = _inner(self) if in_run() is not None else None
+            if name is not None:
+                SQL.savepoint(self._conn, name)
+            return result
+
+        return __aenter__
 
     def sync_tx_exit(original: Any) -> Any:
         @functools.wraps(original)
@@ -159,6 +152,8 @@ def install() -> Callable[[], None]:
             if rt is None or not _commits(self, exc_val):
                 if rt is not None and getattr(self, "_outer_transaction", False):
                     SQL.rolled_back(self._conn)
+                elif rt is not None:
+                    _inner_done(self, exc_val)
                 return original(self, exc_type, exc_val, exc_tb)
             return SQL.run_commit(rt, self._conn, lambda: original(self, exc_type, exc_val, exc_tb))
 
@@ -171,15 +166,10 @@ def install() -> Callable[[], None]:
             if rt is None or not _commits(self, exc_val):
                 if rt is not None and getattr(self, "_outer_transaction", False):
                     SQL.rolled_back(self._conn)
+                elif rt is not None:
+                    _inner_done(self, exc_val)
                 return await original(self, exc_type, exc_val, exc_tb)
-            before = await SQL.commit_begin_async(rt, self._conn)
-            try:
-                result = await original(self, exc_type, exc_val, exc_tb)
-            except Exception as exc:
-                SQL.commit_failed(rt, self._conn, exc)
-                raise
-            SQL.commit_done(rt, self._conn, before)
-            return result
+            return await SQL.run_commit_async(rt, self._conn, lambda: original(self, exc_type, exc_val, exc_tb))
 
         return __aexit__
 
@@ -187,11 +177,13 @@ def install() -> Callable[[], None]:
     patch(psycopg.Cursor, "executemany", functools.partial(sync_exec, many=True))
     patch(psycopg.ServerCursor, "execute", sync_exec)
     patch(psycopg.Connection, "commit", sync_commit)
+    patch(psycopg.Transaction, "__enter__", sync_tx_enter)
     patch(psycopg.Transaction, "__exit__", sync_tx_exit)
     patch(psycopg.AsyncCursor, "execute", async_exec)
     patch(psycopg.AsyncCursor, "executemany", functools.partial(async_exec, many=True))
     patch(psycopg.AsyncServerCursor, "execute", async_exec)
     patch(psycopg.AsyncConnection, "commit", async_commit)
+    patch(psycopg.AsyncTransaction, "__aenter__", async_tx_enter)
     patch(psycopg.AsyncTransaction, "__aexit__", async_tx_exit)
 
     def undo() -> None:

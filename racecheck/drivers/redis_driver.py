@@ -75,6 +75,24 @@ def _in_run() -> _runtime.Runtime | None:
     return rt
 
 
+class _Command:
+    """One command of a worker: its label, the client registered for severing, its after phase."""
+
+    __slots__ = ("driver", "label", "rt", "text")
+
+    def __init__(self, rt: _runtime.Runtime, driver: str, client: Any, text: str) -> None:
+        _register(rt, client)
+        self.rt, self.driver, self.text, self.label = rt, driver, text, "redis:" + text
+
+    def failed(self, exc: BaseException) -> None:
+        record_failure(self.rt, h.REDIS, self.label, "command", self.text, exc)
+
+    def done(self, result: Any) -> Any:
+        with calling(self.driver):
+            self.rt.after_point(self.label)
+        return result
+
+
 def _pipeline_text(pipe: Any) -> str:
     return "PIPELINE " + "; ".join(_text(tuple(c[0])) for c in getattr(pipe, "command_stack", []))
 
@@ -107,19 +125,15 @@ def instrument(driver: str, sync_mod: Any, async_mod: Any, client: str = "Redis"
             rt = _in_run()
             if rt is None:
                 return original(self, *args, **options)
-            _register(rt, self)
-            text = describe(self, args)
-            label = "redis:" + text
+            cmd = _Command(rt, driver, self, describe(self, args))
             with calling(driver):
-                rt.at_point(label, h.REDIS, command=text)
+                rt.at_point(cmd.label, h.REDIS, command=cmd.text)
             try:
                 result = original(self, *args, **options)
             except Exception as exc:
-                record_failure(rt, h.REDIS, label, "command", text, exc)
+                cmd.failed(exc)
                 raise
-            with calling(driver):
-                rt.after_point(label)
-            return result
+            return cmd.done(result)
 
         return wrapper
 
@@ -129,19 +143,15 @@ def instrument(driver: str, sync_mod: Any, async_mod: Any, client: str = "Redis"
             rt = _in_run()
             if rt is None:
                 return await original(self, *args, **options)
-            _register(rt, self)
-            text = describe(self, args)
-            label = "redis:" + text
+            cmd = _Command(rt, driver, self, describe(self, args))
             with calling(driver):
-                await rt.at_point_async(label, h.REDIS, command=text)
+                await rt.at_point_async(cmd.label, h.REDIS, command=cmd.text)
             try:
                 result = await original(self, *args, **options)
             except Exception as exc:
-                record_failure(rt, h.REDIS, label, "command", text, exc)
+                cmd.failed(exc)
                 raise
-            with calling(driver):
-                rt.after_point(label)
-            return result
+            return cmd.done(result)
 
         return wrapper
 

@@ -12,8 +12,9 @@ crashes.
 from __future__ import annotations
 
 import functools
+import re
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,12 +29,62 @@ _COMMIT_WORDS = {"COMMIT", "END", "COMMIT WORK", "COMMIT TRANSACTION", "END WORK
 ROWS = "sql_rows"  # event kind: how many rows a statement returned or changed (after it ran)
 
 
+_SAVEPOINT = re.compile(r"SAVEPOINT\s+(\S+)$", re.I)
+_ROLLBACK_TO = re.compile(r"ROLLBACK\s+(?:WORK\s+|TRANSACTION\s+)?TO\s+(?:SAVEPOINT\s+)?(\S+)$", re.I)
+_RELEASE = re.compile(r"RELEASE\s+(?:SAVEPOINT\s+)?(\S+)$", re.I)
+
+
+def _ident(name: str) -> str:
+    """A savepoint name as the server compares it: quoted kept as is, unquoted folded to lower case."""
+    return name[1:-1].replace('""', '"') if len(name) > 1 and name[0] == name[-1] == '"' else name.lower()
+
+
 @dataclass
 class _ConnState:
     pending: list[str] = field(default_factory=list)  # labels whose after phase waits for COMMIT
     run: Any = None  # the Runtime the connection is registered with
     workers: set[int | None] = field(default_factory=set)
     failed: bool = False  # a statement failed inside the open transaction (drivers without INERROR)
+    # open savepoints, innermost last: (name, how many labels were pending, failed) when it was set
+    savepoints: list[tuple[str, int, bool]] = field(default_factory=list)
+
+    def reset(self) -> None:
+        self.pending.clear()
+        self.savepoints.clear()
+        self.failed = False
+
+    def savepoint(self, name: str) -> None:
+        self.savepoints.append((name, len(self.pending), self.failed))
+
+    def _find(self, name: str) -> int | None:
+        for i in range(len(self.savepoints) - 1, -1, -1):
+            if self.savepoints[i][0] == name:
+                return i
+        return None
+
+    def rollback_to(self, name: str) -> None:
+        """``ROLLBACK TO SAVEPOINT``: what ran since is undone (its after phase never comes); it stays set."""
+        i = self._find(name)
+        if i is not None:
+            _name, n, failed = self.savepoints[i]
+            del self.pending[n:]
+            del self.savepoints[i + 1:]
+            self.failed = failed
+
+    def release(self, name: str) -> None:
+        i = self._find(name)
+        if i is not None:
+            del self.savepoints[i:]
+
+    def control(self, text: str) -> None:
+        """Follow a savepoint statement that ran inside the transaction."""
+        flat = text.strip().rstrip(";").strip()
+        for pattern, apply in ((_SAVEPOINT, self.savepoint), (_ROLLBACK_TO, self.rollback_to),
+                               (_RELEASE, self.release)):
+            m = pattern.match(flat)
+            if m:
+                apply(_ident(m.group(1)))
+                return
 
 
 def in_run() -> _runtime.Runtime | None:
@@ -54,6 +105,41 @@ def short(value: Any, limit: int = 200) -> str:
 def statement_text(text: str) -> str:
     flat = one_line(text)
     return "COMMIT" if flat.rstrip(";").strip().upper() in _COMMIT_WORDS else flat
+
+
+def query_text(query: Any, render: Callable[[Any], str] = str) -> str:
+    """The text of a statement given as ``str``, ``bytes`` or a composed object (``render`` it)."""
+    if isinstance(query, bytes):
+        return query.decode(errors="replace")
+    if isinstance(query, str):
+        return query
+    try:
+        return render(query)
+    except Exception:  # noqa: BLE001 - a statement we cannot render is still a statement
+        return repr(query)
+
+
+def params_payload(params: Any, many: bool = False) -> dict[str, Any]:
+    """``params`` (a short repr of the bound parameters) or, for an executemany, ``batches``."""
+    if params is None:
+        return {}
+    if many:
+        try:
+            return {"batches": len(params)}
+        except TypeError:
+            return {}
+    return {"params": short(params)}
+
+
+def cursor_rows(cursor: Any) -> int | None:
+    """A DB-API cursor's ``rowcount`` (None when it has none)."""
+    try:
+        return int(cursor.rowcount)
+    except Exception:  # noqa: BLE001 - no row count is no row count
+        return None
+
+
+Rows = Callable[[Any], "int | None"]  # the row count of a statement, from its call's result
 
 
 class SqlDriver:
@@ -95,9 +181,7 @@ class SqlDriver:
         self.register(rt, conn)
         before = self.status(conn)
         if before == IDLE and conn is not None:
-            st = self.state(conn)
-            st.pending.clear()  # a new transaction starts: whatever was pending rolled back
-            st.failed = False
+            self.state(conn).reset()  # a new transaction starts: whatever was pending rolled back
         return before
 
     def begin(self, rt: _runtime.Runtime, conn: Any, text: str, **payload: Any) -> tuple[str, int]:
@@ -128,13 +212,14 @@ class SqlDriver:
             rt.record(ROWS, label, rows=rows)
         after = self.status(conn)
         if after in (INTRANS, INERROR):
-            self.state(conn).pending.append(label)
+            st = self.state(conn)
+            st.control(text)
+            st.pending.append(label)
             return
         if before in (INTRANS, INERROR) and after == IDLE:
             st = self.state(conn)
             if before == INERROR or st.failed or text.lstrip().upper().startswith(_ROLLBACK_WORDS):
-                st.pending.clear()
-                st.failed = False
+                st.reset()
                 return
             self.committed(rt, conn, label)
             return
@@ -149,8 +234,8 @@ class SqlDriver:
         labels: list[str] = []
         if conn is not None:
             st = self.state(conn)
-            labels, st.pending = st.pending, []
-            st.failed = False
+            labels = list(st.pending)
+            st.reset()
         with calling(self.name):
             for lab in labels:
                 rt.after_point(lab)
@@ -158,9 +243,18 @@ class SqlDriver:
                 rt.after_point(label)
 
     def rolled_back(self, conn: Any) -> None:
+        self.state(conn).reset()
+
+    def savepoint(self, conn: Any, name: str) -> None:
+        """A savepoint the driver set by itself (not through a statement racecheck saw)."""
+        self.state(conn).savepoint(name)
+
+    def savepoint_done(self, conn: Any, name: str, rolled_back: bool) -> None:
+        """The driver rolled back to (``rolled_back``) and released, or just released, a savepoint."""
         st = self.state(conn)
-        st.pending.clear()
-        st.failed = False
+        if rolled_back:
+            st.rollback_to(name)
+        st.release(name)
 
     # -- commits (a commit() method, the end of a transaction block) ---------------------------
     def commit_begin(self, rt: _runtime.Runtime, conn: Any) -> int:
@@ -188,11 +282,46 @@ class SqlDriver:
             return
         self.committed(rt, conn, "sql:COMMIT")
 
-    # -- wrapping a commit-like call -------------------------------------------------------------
+    # -- wrapping a statement or a commit-like call: what every SQL driver's patch calls ---------
+    def run_statement(self, rt: _runtime.Runtime, conn: Any, text: str, payload: dict[str, Any],
+                      call: Callable[[], Any], rows: Rows) -> Any:
+        """A statement: its point (faults before it fire), the call, its rows, its after phase."""
+        text = statement_text(text)
+        label, before = self.begin(rt, conn, text, **payload)
+        try:
+            result = call()
+        except Exception as exc:
+            self.failed(rt, conn, label, text, exc)
+            raise
+        self.done(rt, conn, label, text, before, rows(result))
+        return result
+
+    async def run_statement_async(self, rt: _runtime.Runtime, conn: Any, text: str, payload: dict[str, Any],
+                                  call: Callable[[], Awaitable[Any]], rows: Rows) -> Any:
+        text = statement_text(text)
+        label, before = await self.begin_async(rt, conn, text, **payload)
+        try:
+            result = await call()
+        except Exception as exc:
+            self.failed(rt, conn, label, text, exc)
+            raise
+        self.done(rt, conn, label, text, before, rows(result))
+        return result
+
     def run_commit(self, rt: _runtime.Runtime, conn: Any, call: Callable[[], Any]) -> Any:
         before = self.commit_begin(rt, conn)
         try:
             result = call()
+        except Exception as exc:
+            self.commit_failed(rt, conn, exc)
+            raise
+        self.commit_done(rt, conn, before)
+        return result
+
+    async def run_commit_async(self, rt: _runtime.Runtime, conn: Any, call: Callable[[], Awaitable[Any]]) -> Any:
+        before = await self.commit_begin_async(rt, conn)
+        try:
+            result = await call()
         except Exception as exc:
             self.commit_failed(rt, conn, exc)
             raise

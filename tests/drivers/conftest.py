@@ -8,7 +8,20 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
+
+import pytest
 
 _TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
+
+
+@pytest.fixture
+def kvdb(race_redis_real):
+    """``(url, prefix)``: keys under a prefix of their own on an isolated real Redis db."""
+    from drivers.targets import kv
+
+    prefix = race_redis_real.key(f"drv-{uuid.uuid4().hex[:8]}:")
+    yield race_redis_real.url, prefix
+    kv.reset(race_redis_real.url, prefix)()

@@ -1,11 +1,13 @@
 """asyncpg, with no change to the code: statements are points in asyncio mode, faults fire.
 
-Controlled scheduling of asyncio is another piece of work; these run under stress.
+These run under stress; test_async_controlled.py runs the same races under pct and random.
 """
 
 from __future__ import annotations
 
 import asyncpg
+import asyncpg.cursor
+import asyncpg.prepared_stmt
 import pytest
 
 import racecheck
@@ -126,6 +128,38 @@ def test_backend_down_is_a_backend_failure(race_postgres):
 def test_nothing_is_patched_after_the_run(race_postgres):
     url = race_postgres.url
     schema.reset(url)()
-    before = {n: getattr(asyncpg.connection.Connection, n) for n in ("execute", "fetch", "reset")}
-    racecheck.run(apg.increment, n=1, trials=1, mode="asyncio", args=(url,)).assert_ok()
-    assert {n: getattr(asyncpg.connection.Connection, n) for n in before} == before
+    owners = {"execute": asyncpg.connection.Connection, "fetch": asyncpg.connection.Connection,
+              "reset": asyncpg.connection.Connection, "executemany": asyncpg.prepared_stmt.PreparedStatement,
+              "_bind": asyncpg.cursor.BaseCursor}
+    before = {n: owner.__dict__[n] for n, owner in owners.items()}
+    racecheck.run(apg.prepared_and_cursors, n=1, trials=1, mode="asyncio", args=(url,)).assert_ok()
+    assert {n: owner.__dict__[n] for n, owner in owners.items()} == before
+
+
+def test_prepared_statements_and_cursors_are_points(race_postgres):
+    url = race_postgres.url
+    schema.reset(url)()
+    res = racecheck.run(apg.prepared_and_cursors, n=1, trials=1, mode="asyncio", args=(url,))
+    res.assert_ok()
+    trial = res.trials[0]
+    assert scenarios.texts(trial) == [
+        "BEGIN;", apg.PREPARED, apg.TAKE, "SELECT id FROM jobs WHERE status = $1", "SELECT v FROM counter WHERE id = $1",
+        "COMMIT"]
+    by_name = {e.name: e.payload for e in trial.history.filter(h.SQL)}
+    assert by_name["sql:" + apg.PREPARED]["params"] == "('queued',)"
+    assert by_name["sql:" + apg.TAKE]["batches"] == 2
+    assert {e.name: e.payload["rows"] for e in trial.history.filter("sql_rows")}["sql:" + apg.PREPARED] == 4
+
+
+@pytest.mark.parametrize(("at", "after"), [(apg.PREPARED, False), (apg.TAKE, True)])
+def test_db_error_fires_at_prepared_statements(race_postgres, at, after):
+    """Before a prepared SELECT (nothing taken), after the commit of a prepared UPDATE (the rows are taken)."""
+    url = race_postgres.url
+    schema.reset(url)()
+    res = racecheck.run(apg.prepared_and_cursors, n=1, trials=1, mode="asyncio", args=(url,),
+                        faults=[racecheck.db_error(at="sql:" + at, error="PostgresConnectionError",
+                                                   after_commit=after)])
+    res.assert_violation("no_exceptions")
+    assert res.first_failure.history.filter(h.ERROR)[0].payload["type"].startswith("asyncpg.")
+    taken = schema.rows(url, "SELECT count(*) FROM jobs WHERE status = 'taken'")[0][0]
+    assert taken == (2 if after else 0)

@@ -47,9 +47,10 @@ def test_claim_without_select_for_update_is_caught(results):
     assert None not in results["claim"], results["claim"]
 
 
-def test_fixed_forms_pass(results):
+def test_fixed_forms_pass_200_pct_trials(results):
     for case in ("increment_fixed", "claim_fixed"):
-        assert results[case]["ok"] and results[case]["sql"] > 0, (case, results[case])
+        r = results[case]
+        assert r["ok"] and r["trials"] == 200 and r["sql"] > 0, (case, r)
 
 
 def test_db_error_before_the_insert_sends_nothing(results):
@@ -63,3 +64,17 @@ def test_db_error_after_commit_leaves_the_row_committed(results, case):
     r = results[case]
     assert r["error"] == "django.db.utils.OperationalError" and r["faults"] == ["after"]
     assert r["rows"] == [case.removeprefix("after_")]
+
+
+def test_nested_atomic_commits_the_outer_row_and_fires_its_after_fault(results):
+    r = results["nested_outer"]
+    assert r["error"] == "django.db.utils.OperationalError" and r["faults"] == ["after"], r
+    assert r["rows"] == ["outer"]
+
+
+def test_nested_atomic_rolled_back_savepoint_never_reaches_its_after_phase(results):
+    """The inner INSERT ran inside a savepoint that was rolled back: its after-commit fault never fires."""
+    r = results["nested_inner"]
+    assert r["ok"] and r["error"] is None and r["faults"] == [] and r["rows"] == ["outer"], r
+    assert any(s.startswith("SAVEPOINT") for s in r["savepoint_sql"]), r["savepoint_sql"]
+    assert any(s.startswith("ROLLBACK TO SAVEPOINT") for s in r["savepoint_sql"]), r["savepoint_sql"]

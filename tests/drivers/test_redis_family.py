@@ -1,4 +1,4 @@
-"""valkey-py (sync, under pct) and redis.asyncio / valkey.asyncio (asyncio mode, under stress).
+"""valkey-py (sync, under pct) and redis.asyncio / valkey.asyncio under stress (test_async_controlled: pct, random).
 
 One instrumentation serves redis-py and valkey-py; commands, pipelines (MULTI/EXEC and
 not) and Lua scripts are points named ``redis:<COMMAND args>``.
@@ -6,60 +6,35 @@ not) and Lua scripts are points named ``redis:<COMMAND args>``.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 import racecheck
+from drivers import scenarios
 from drivers.targets import kv
 from racecheck import history as h
 
-SEEDS = range(20)
-SYNC = {"check-then-set": kv.signup, "lost update": kv.increment, "claim by LINDEX then LREM": kv.claim}
-SYNC_FIXED = {"SET NX": kv.signup_fixed, "Lua INCR": kv.increment_fixed, "WATCH MULTI EXEC": kv.claim_fixed}
-ASYNC = {"check-then-set": kv.asignup, "lost update": kv.aincrement, "claim by LINDEX then LREM": kv.aclaim}
-ASYNC_FIXED = {"SET NX": kv.asignup_fixed, "Lua INCR": kv.aincrement_fixed,
-               "WATCH MULTI EXEC": kv.aclaim_fixed}
-INVARIANT = {"check-then-set": "created", "SET NX": "created",
-             "claim by LINDEX then LREM": "claimed", "WATCH MULTI EXEC": "claimed"}
-
-
-@pytest.fixture
-def kvdb(race_redis_real):
-    prefix = race_redis_real.key(f"drv-{uuid.uuid4().hex[:8]}:")
-    yield race_redis_real.url, prefix
-    kv.reset(race_redis_real.url, prefix)()
-
-
-def _invariants(name: str, url: str, prefix: str, n: int) -> list:
-    if name in INVARIANT:
-        return [racecheck.at_most_once(INVARIANT[name])]
-
-    def no_lost_update(_history) -> str | None:
-        c = kv.client("redis", url)
-        v = int(c.get(prefix + "counter"))
-        c.close()
-        return None if v == n else f"counter is {v} after {n} increments"
-
-    return [racecheck.custom(no_lost_update)]
+SEEDS = scenarios.SEEDS
+SYNC = {name: sync for name, (sync, _a, _e) in scenarios.KV_BUGGY.items()}
+SYNC_FIXED = {name: sync for name, (sync, _a, _e) in scenarios.KV_FIXED.items()}
+ASYNC = {name: atarget for name, (_s, atarget, _e) in scenarios.KV_BUGGY.items()}
+ASYNC_FIXED = {name: atarget for name, (_s, atarget, _e) in scenarios.KV_FIXED.items()}
+EFFECT = {name: effect for name, (_s, _a, effect) in {**scenarios.KV_BUGGY, **scenarios.KV_FIXED}.items()}
 
 
 def _run(target, kvdb, lib: str, name: str, trials: int, seed: int, n: int = 2, **options):
     url, prefix = kvdb
     return racecheck.run(target, n=n, trials=trials, seed=seed, args=(url, prefix, lib),
-                         setup=kv.reset(url, prefix), invariants=_invariants(name, url, prefix, n),
+                         setup=kv.reset(url, prefix),
+                         invariants=scenarios.kv_invariants(EFFECT[name], url, prefix, n),
                          timeout=20, **options)
 
 
 @pytest.mark.parametrize("name", list(SYNC))
 def test_sync_valkey_races_are_caught_under_pct(kvdb, name):
-    needed = []
-    for seed in SEEDS:
-        res = _run(SYNC[name], kvdb, "valkey", name, 30, seed, strategy="pct")
-        needed.append(None if res.ok else len(res.trials))
-    print(f"valkey {name}: trials needed per seed {needed}")
-    assert None not in needed, needed
-    assert sum(t <= 10 for t in needed) == len(SEEDS), needed
+    url, prefix = kvdb
+    scenarios.check_found(f"valkey {name}", scenarios.needed(
+        SYNC[name], (url, prefix, "valkey"), kv.reset(url, prefix),
+        scenarios.kv_invariants(EFFECT[name], url, prefix, 2), strategy="pct"))
 
 
 @pytest.mark.parametrize("name", list(SYNC_FIXED))
@@ -117,21 +92,80 @@ def test_lua_script_and_multi_exec_are_points(kvdb):
     assert f"PIPELINE LREM {prefix}jobs 1 1" in _commands(res)
 
 
-@pytest.mark.parametrize(("target", "mode"), [(kv.write, "threads"), (kv.awrite, "asyncio")])
-def test_redis_error_raises_valkeys_class_before_the_command(kvdb, target, mode):
+LIB_MODES = [("redis", kv.write, "threads"), ("redis", kv.awrite, "asyncio"),
+             ("valkey", kv.write, "threads"), ("valkey", kv.awrite, "asyncio")]
+
+
+@pytest.mark.parametrize(("lib", "target", "mode"), LIB_MODES)
+def test_redis_error_raises_the_clients_class_before_the_command(kvdb, lib, target, mode):
     url, prefix = kvdb
-    res = racecheck.run(target, n=1, trials=1, mode=mode, args=(url, prefix, "valkey"),
+    res = racecheck.run(target, n=1, trials=1, mode=mode, args=(url, prefix, lib),
                         faults=[racecheck.redis_error(at="redis:SET*", error="ConnectionError")])
     res.assert_violation("no_exceptions")
-    assert res.first_failure.history.filter(h.ERROR)[0].payload["type"] == "valkey.exceptions.ConnectionError"
+    assert res.first_failure.history.filter(h.ERROR)[0].payload["type"] == f"{lib}.exceptions.ConnectionError"
     assert kv.client("redis", url).get(prefix + "t") is None
 
 
-@pytest.mark.parametrize(("target", "mode"), [(kv.write, "threads"), (kv.awrite, "asyncio")])
-def test_redis_error_after_the_command_ran(kvdb, target, mode):
+@pytest.mark.parametrize(("lib", "target", "mode"), LIB_MODES)
+def test_redis_error_after_the_command_ran(kvdb, lib, target, mode):
     url, prefix = kvdb
-    res = racecheck.run(target, n=1, trials=1, mode=mode, args=(url, prefix, "valkey"),
+    res = racecheck.run(target, n=1, trials=1, mode=mode, args=(url, prefix, lib),
                         faults=[racecheck.redis_error(at="redis:SET*", error="TimeoutError", after=True)])
     res.assert_violation("no_exceptions")
-    assert res.first_failure.history.filter(h.ERROR)[0].payload["type"] == "valkey.exceptions.TimeoutError"
+    assert res.first_failure.history.filter(h.ERROR)[0].payload["type"] == f"{lib}.exceptions.TimeoutError"
     assert kv.client("redis", url).get(prefix + "t") == "written"
+
+
+def _counted_once(url: str, prefix: str):
+    def check(_history) -> str | None:
+        c = kv.client("redis", url)
+        try:
+            v = c.get(prefix + "counter")
+        finally:
+            c.close()
+        return None if v == "1" else f"the visit was counted {v} times"
+
+    return racecheck.custom(check, name="counted_once")
+
+
+@pytest.mark.parametrize("mode", ["threads", "asyncio"])
+@pytest.mark.parametrize("lib", ["redis", "valkey"])
+@pytest.mark.parametrize(("idempotent", "at"), [(False, "redis:INCR*"), (True, "redis:SET*")])
+def test_a_retry_after_a_lost_reply_counts_twice_unless_idempotent(kvdb, lib, mode, idempotent, at):
+    """redis_error(after=True): the command ran, the reply was lost; INCR retried counts twice, SET does not."""
+    url, prefix = kvdb
+    target = {"threads": kv.count_visit, "asyncio": kv.acount_visit}[mode]
+    res = racecheck.run(target, n=1, trials=1, mode=mode, args=(url, prefix, lib, idempotent),
+                        setup=kv.reset(url, prefix), invariants=[_counted_once(url, prefix)],
+                        faults=[racecheck.redis_error(at=at, error="ConnectionError", after=True)])
+    if idempotent:
+        res.assert_ok()
+    else:
+        res.assert_violation("counted_once")
+        assert "counted 2 times" in str(res.violations[0])
+    assert [e.payload["phase"] for e in res.trials[0].history.filter(h.FAULT)] == ["after"]
+
+
+def _no_client_named(url: str, name: str):
+    def check(_history) -> str | None:
+        admin = kv.client("redis", url)
+        try:
+            names = [c.get("name") for c in admin.client_list()]
+        finally:
+            admin.close()
+        return f"client {name!r} still connected after its worker crashed" if name in names else None
+
+    return racecheck.custom(check, name="crashed_client_disconnected")
+
+
+@pytest.mark.parametrize("mode", ["threads", "asyncio"])
+@pytest.mark.parametrize("lib", ["redis", "valkey"])
+def test_a_crash_disconnects_the_clients_only_that_worker_used(kvdb, lib, mode):
+    """The crashed worker is parked holding its client; racecheck closes the client's connections."""
+    url, prefix = kvdb
+    name = f"rc-crash-{prefix.replace(':', '-')}{lib}-{mode}"
+    target = kv.hold if mode == "threads" else kv.ahold
+    res = racecheck.run(target, n=1, trials=1, mode=mode, args=(url, prefix, lib, name), timeout=20,
+                        faults=[racecheck.crash(at="redis:GET*")], invariants=[_no_client_named(url, name)])
+    res.assert_ok()
+    assert res.trials[0].history.crashed_workers() == {0}

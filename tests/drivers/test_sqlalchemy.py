@@ -39,17 +39,19 @@ def test_claim_without_lock_is_caught_and_skip_locked_passes(url, dbapi):
     res = _run(sa.claim, url, dbapi, trials=30, seed=1, strategy="pct",
                invariants=[racecheck.at_most_once("claimed")])
     res.assert_violation("at_most_once")
-    res = _run(sa.claim_fixed, url, dbapi, trials=50, seed=1, strategy="pct",
+    res = _run(sa.claim_fixed, url, dbapi, trials=200, seed=1, strategy="pct",
                invariants=[racecheck.at_most_once("claimed")])
     res.assert_ok()
+    assert len(res.trials) == 200
     assert any(e.name.endswith("FOR UPDATE SKIP LOCKED") for e in res.trials[-1].history.filter(h.SQL))
 
 
 @pytest.mark.parametrize("dbapi", DBAPIS)
 def test_server_side_increment_passes(url, dbapi):
-    res = _run(sa.increment_fixed, url, dbapi, trials=50, seed=3, strategy="pct",
+    res = _run(sa.increment_fixed, url, dbapi, trials=200, seed=3, strategy="pct",
                invariants=[racecheck.custom(schema.counter_is(url, 2))])
     res.assert_ok()
+    assert len(res.trials) == 200 and scenarios.texts(res.trials[-1])
 
 
 @pytest.mark.parametrize("dbapi", DBAPIS)

@@ -74,9 +74,14 @@ def needed(target, invariants) -> list:  # noqa: ANN001
     return out
 
 
+SAVEPOINT_SQL: list[str] = []
+
+
 def fault_case(target, fault) -> dict:  # noqa: ANN001
     res = run(target, n=1, trials=1, faults=[fault])
     trial = res.trials[0]
+    SAVEPOINT_SQL[:] = [e.payload["statement"] for e in trial.history.filter(h.SQL)
+                        if "SAVEPOINT" in str(e.payload["statement"]) and e.worker is not None]
     errors = trial.history.filter(h.ERROR)
     return {"ok": res.ok, "error": errors[0].payload["type"] if errors else None,
             "message": errors[0].payload["message"] if errors else None,
@@ -84,22 +89,31 @@ def fault_case(target, fault) -> dict:  # noqa: ANN001
             "rows": sorted(Row.objects.values_list("v", flat=True))}
 
 
-def sql_count(res) -> int:  # noqa: ANN001
-    return len(res.trials[-1].history.filter(h.SQL))
+def fixed_case(target, invariants) -> dict:  # noqa: ANN001
+    res = run(target, trials=FIXED_TRIALS, seed=1, strategy="pct", invariants=invariants)
+    return {"ok": res.ok, "trials": len(res.trials), "sql": len(res.trials[-1].history.filter(h.SQL))}
+
+
+FIXED_TRIALS = 200
 
 
 out: dict = {"dbapi": connection.Database.__name__}
 out["lost_update"] = needed(views.increment, [racecheck.custom(counter_is(2))])
-fixed = run(views.increment_fixed, trials=50, seed=1, strategy="pct", invariants=[racecheck.custom(counter_is(2))])
-out["increment_fixed"] = {"ok": fixed.ok, "sql": sql_count(fixed)}
+out["increment_fixed"] = fixed_case(views.increment_fixed, [racecheck.custom(counter_is(2))])
 out["claim"] = needed(views.claim, [racecheck.at_most_once("claimed")])
-fixed = run(views.claim_fixed, trials=50, seed=1, strategy="pct", invariants=[racecheck.at_most_once("claimed")])
-out["claim_fixed"] = {"ok": fixed.ok, "sql": sql_count(fixed)}
+out["claim_fixed"] = fixed_case(views.claim_fixed, [racecheck.at_most_once("claimed")])
 AT = 'sql:INSERT INTO "shop_row"*'
 out["before"] = fault_case(views.insert_atomic, racecheck.db_error(at=AT, error="UniqueViolation"))
 reset()
 out["after_atomic"] = fault_case(views.insert_atomic, racecheck.db_error(at=AT, after_commit=True))
 reset()
 out["after_autocommit"] = fault_case(views.insert_autocommit, racecheck.db_error(at=AT, after_commit=True))
+reset()
+# nested atomic(): the first INSERT (outer) commits, the second (inside the savepoint) is rolled back
+out["nested_outer"] = fault_case(views.insert_nested, racecheck.db_error(at=AT, after_commit=True))
+reset()
+out["nested_inner"] = fault_case(views.insert_nested, racecheck.db_error(at=AT, after_commit=True, nth=2,
+                                                                          optional=True))
+out["nested_inner"]["savepoint_sql"] = SAVEPOINT_SQL
 connection.close()
 print("RESULT " + json.dumps(out))

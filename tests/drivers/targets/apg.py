@@ -103,3 +103,24 @@ async def hold_then_commit(url: str) -> None:
     async with conn.transaction():
         await conn.execute("INSERT INTO t (v) VALUES ('held')")
     await conn.close()
+
+
+PREPARED = "SELECT id FROM jobs WHERE status = $1 ORDER BY id"
+TAKE = "UPDATE jobs SET status = 'taken' WHERE id = $1"
+
+
+async def prepared_and_cursors(url: str) -> int:
+    """A prepared SELECT and UPDATE (executemany), an iterated cursor and an awaited one, in a transaction."""
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            select = await conn.prepare(PREPARED)
+            ids = [r["id"] for r in await select.fetch("queued")]
+            take = await conn.prepare(TAKE)
+            await take.executemany([(i,) for i in ids[:2]])
+            seen = [r["id"] async for r in conn.cursor("SELECT id FROM jobs WHERE status = $1", "taken")]
+            cur = await conn.cursor("SELECT v FROM counter WHERE id = $1", 1)
+            row = await cur.fetchrow()
+            return len(seen) + int(row["v"])
+    finally:
+        await conn.close()

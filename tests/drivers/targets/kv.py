@@ -102,6 +102,22 @@ def write(url: str, prefix: str, lib: str) -> None:
     c.eval("return 1", 0)
 
 
+def count_visit(url: str, prefix: str, lib: str, idempotent: bool) -> None:
+    """Count one visit, retrying on a connection error: INCR (not idempotent) or SET of the count."""
+    c = client(lib, url)
+    error = importlib.import_module(f"{lib}.exceptions").ConnectionError
+    for attempt in range(3):
+        try:
+            if idempotent:
+                c.set(prefix + "counter", 1)
+            else:
+                c.incr(prefix + "counter")
+            return
+        except error:
+            if attempt == 2:
+                raise
+
+
 # -- asyncio -----------------------------------------------------------------------------------
 async def asignup(url: str, prefix: str, lib: str) -> None:
     c = aclient(lib, url)
@@ -182,3 +198,37 @@ async def awrite(url: str, prefix: str, lib: str) -> None:
         await c.eval("return 1", 0)
     finally:
         await c.aclose()
+
+
+async def acount_visit(url: str, prefix: str, lib: str, idempotent: bool) -> None:
+    c = aclient(lib, url)
+    error = importlib.import_module(f"{lib}.exceptions").ConnectionError
+    try:
+        for attempt in range(3):
+            try:
+                if idempotent:
+                    await c.set(prefix + "counter", 1)
+                else:
+                    await c.incr(prefix + "counter")
+                return
+            except error:
+                if attempt == 2:
+                    raise
+    finally:
+        await c.aclose()
+
+
+def hold(url: str, prefix: str, lib: str, name: str) -> None:
+    """SET then GET on a client named ``name`` (a crash at the GET must disconnect it)."""
+    mod = importlib.import_module(lib)
+    c = (mod.Valkey if lib == "valkey" else mod.Redis).from_url(url, client_name=name)
+    c.set(prefix + "t", "held")
+    c.get(prefix + "t")
+
+
+async def ahold(url: str, prefix: str, lib: str, name: str) -> None:
+    """The asyncio form, with no ``aclose()``: only the crash's disconnect can close the socket."""
+    mod = importlib.import_module(f"{lib}.asyncio")
+    c = (mod.Valkey if lib == "valkey" else mod.Redis).from_url(url, client_name=name)
+    await c.set(prefix + "t", "held")
+    await c.get(prefix + "t")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import psycopg2
 import psycopg2.extras
 import psycopg2.pool
@@ -137,6 +139,12 @@ def insert(url: str, path: str) -> None:
             conn.commit()
         elif path == "many":
             cur.executemany("INSERT INTO t (v) VALUES (%s)", [(path,)])
+            conn.commit()
+        elif path == "copy_expert":
+            cur.copy_expert("COPY t (v) FROM STDIN", io.StringIO(path + "\n"))
+            conn.commit()
+        elif path == "copy_from":
+            cur.copy_from(io.StringIO(path + "\n"), "t", columns=["v"])
             conn.commit()
         elif path == "rollback":
             cur.execute("INSERT INTO t (v) VALUES (%s)", (path,))

@@ -14,8 +14,12 @@ CREATE TABLE IF NOT EXISTS accounts_u (email text UNIQUE);
 CREATE TABLE IF NOT EXISTS counter (id int PRIMARY KEY, v int NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (id int PRIMARY KEY, status text NOT NULL DEFAULT 'queued', owner int);
 CREATE TABLE IF NOT EXISTS t (v text);
-TRUNCATE accounts, accounts_u, counter, jobs, t;
+CREATE TABLE IF NOT EXISTS runs (job text);
+CREATE TABLE IF NOT EXISTS runs_u (job text UNIQUE);
+CREATE TABLE IF NOT EXISTS balances (id int PRIMARY KEY, bal int NOT NULL);
+TRUNCATE accounts, accounts_u, counter, jobs, t, runs, runs_u, balances;
 INSERT INTO counter VALUES (1, 0);
+INSERT INTO balances VALUES (1, 100), (2, 0);
 INSERT INTO jobs (id) SELECT generate_series(1, {JOBS});
 """
 

@@ -71,3 +71,22 @@ def insert_autocommit(_url: str) -> None:
         _done()
 
 
+
+
+class Refused(Exception):
+    """The view gives up on its optional inner step."""
+
+
+def insert_nested(_url: str) -> None:
+    """An outer atomic() with a nested one (a savepoint) that fails and is rolled back."""
+    try:
+        with transaction.atomic():
+            Row.objects.create(v="outer")
+            try:
+                with transaction.atomic():
+                    Row.objects.create(v="inner")
+                    raise Refused("inner step")
+            except Refused:
+                pass
+    finally:
+        _done()
