@@ -113,7 +113,9 @@ class RunConfig:
         if self.schedule and self.strategy == "stress":
             self.strategy = "replay"
         if self.seed is None and self.schedule and self.strategy == "replay":
-            from .scheduling.schedule import Schedule  # the recorded run's seed, so seeded faults match
+            from .scheduling.schedule import (
+                Schedule,  # the recorded run's seed, so seeded faults match
+            )
 
             self.seed = Schedule.decode(self.schedule).seed
         if self.seed is None:
