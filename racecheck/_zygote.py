@@ -59,15 +59,22 @@ def _prepare() -> None:
     try:
         import importlib
 
-        from . import _worker  # noqa: F401 - warm: the worker body and everything it imports
-        from .drivers import install_drivers  # noqa: F401
+        # warm: the worker body and everything it imports, and what every worker's setup imports
+        from . import _worker, env_watch, instrument, search_hooks  # noqa: F401
+        from .drivers import BY_NAME, install_drivers  # noqa: F401
+        from .scheduling import virtual_time  # noqa: F401 - install_search's, in every worker
         from .spy import load_callable
 
         for name in params.get("modules", []):
             try:
                 importlib.import_module(name)
             except ImportError:
-                pass  # a driver for a library that is not installed: the worker reports it as before
+                continue  # a driver for a library that is not installed: the worker reports it as before
+            driver = BY_NAME.get(name)
+            if driver is not None:
+                # Its installer module (imported, not installed: the worker patches its own copy),
+                # else each forked worker imports (and, without bytecode caches, compiles) it again.
+                importlib.import_module(f"racecheck.drivers.{driver.installer}")
         try:
             load_callable(params["target"])
         except Exception as exc:  # noqa: BLE001 - the worker imports it again and reports the error
