@@ -24,6 +24,11 @@ import time
 from .decision import BLOCKED, DONE, HELD, NEW, RELEASE, RUNNING, WAITING, Decisions
 from .strategies import Strategy
 
+# The real clock, taken before any run: virtual time (scheduling/virtual_time.py) patches
+# time.monotonic during a run, and its patched clock returns the real time to racecheck's own
+# frames only after inspecting the caller's frame, five times per point here.
+_now = time.monotonic
+
 __all__ = ["BLOCKED", "DONE", "HELD", "NEW", "RELEASE", "RUNNING", "WAITING", "Controller"]
 
 
@@ -51,7 +56,7 @@ class Controller(Decisions):
         self._acked_at = 0.0
         self._cpu_mark: int | None = None
         self.busy_limit = 5.0  # a worker on the CPU this long without reaching a point counts as blocked
-        self._t0 = time.monotonic()
+        self._t0 = _now()
         self._watchdog = threading.Thread(target=self._watch, name="racecheck-controller", daemon=True)
         self._watchdog.start()
 
@@ -85,7 +90,7 @@ class Controller(Decisions):
                 # The quantum starts when the chosen thread actually runs, not when it was
                 # chosen: on a loaded machine waking up can take longer than a step.
                 self._acked = True
-                self._released_at = self._acked_at = time.monotonic()
+                self._released_at = self._acked_at = _now()
                 self._cpu_mark = self._cpu_ns(worker)
             # current == worker: it runs now.
 
@@ -163,7 +168,7 @@ class Controller(Decisions):
 
     # -- internals (hold self._lock) -------------------------------------------------------
     def _note_step_time(self) -> None:
-        dt = time.monotonic() - self._released_at
+        dt = _now() - self._released_at
         self._ewma = dt if self._ewma is None else 0.8 * self._ewma + 0.2 * dt
         if self.fixed_quantum is None:
             self.quantum = min(0.25, max(0.01, 20 * self._ewma))
@@ -178,13 +183,13 @@ class Controller(Decisions):
         if not self.waiting:
             return
         if not self._waiting_since:
-            self._waiting_since = time.monotonic()
+            self._waiting_since = _now()
         choice = self.decide(force)
         if choice is None:
             return  # the strategy waits for a worker that has not arrived yet
         self._waiting_since = 0.0
         self.current = choice
-        self._released_at = time.monotonic()
+        self._released_at = _now()
         self._acked = False
         self._wake[choice].notify()
 
@@ -193,7 +198,7 @@ class Controller(Decisions):
             with self._lock:
                 if self.free:
                     return
-                now = time.monotonic()
+                now = _now()
                 if not self.started and now - self._t0 > self.start_timeout:
                     self._schedule(force=True)
                 elif self.current is not None and now - self._released_at > (
