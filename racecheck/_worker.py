@@ -84,6 +84,9 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
 
     # a SIGKILLed runner (or template) leaves no worker behind
     watch_parent(os.path.dirname(spec.stack_path), runner=spec.extra.get("runner_pid"))
+    if spec.extra.get("template_dir"):
+        # the template's own directory (it may outlive the run, see racecheck._warm) goes too
+        watch_parent(spec.extra["template_dir"], runner=spec.extra.get("runner_pid"))
     for p in reversed(spec.sys_path):
         if p not in sys.path:
             sys.path.insert(0, p)

@@ -40,6 +40,26 @@ def _threads() -> int:
         return threading.active_count()
 
 
+def _user_files() -> dict[str, int]:
+    """The source files of the modules imported here that are not the standard library's or an
+    installed package's (the target's own code): the parent reuses this template for a later run
+    only while none of them changed (``_warm.reusable``)."""
+    import sys
+    import sysconfig
+
+    lib = tuple(p for k in ("stdlib", "platstdlib", "purelib", "platlib") if (p := sysconfig.get_paths().get(k)))
+    out: dict[str, int] = {}
+    for mod in list(sys.modules.values()):
+        path = getattr(mod, "__file__", None)
+        if not path or path.startswith(lib):
+            continue
+        try:
+            out[path] = os.stat(path).st_mtime_ns
+        except OSError:
+            pass
+    return out
+
+
 def _prepare() -> None:
     raw = os.environ.pop("RACECHECK_ZYGOTE", None)
     if raw is None:
@@ -85,9 +105,17 @@ def _prepare() -> None:
         problem = "importing the target started a thread, which fork does not copy"
     if not problem and _sockets() - before:
         problem = "importing the target opened a socket (a connection every forked worker would share)"
+    if not problem:
+        import gc
+
+        # Everything imported so far is shared by every forked worker: move it out of the
+        # collector's reach, so a worker's first collections do not walk (and so copy, page
+        # by page) the template's whole heap.
+        gc.collect()
+        gc.freeze()
     tmp = params["status"] + ".tmp"
     with open(tmp, "w") as fh:
-        json.dump({"safe": not problem, "reason": problem, "pid": os.getpid()}, fh)
+        json.dump({"safe": not problem, "reason": problem, "pid": os.getpid(), "files": _user_files()}, fh)
     os.replace(tmp, params["status"])
 
 
