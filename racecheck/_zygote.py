@@ -79,8 +79,11 @@ def _prepare() -> None:
     try:
         import importlib
 
+        # what unpickling a worker (WarmProcess, its pipe, the trial's Barrier) imports
+        from multiprocessing import connection, heap, popen_forkserver, synchronize  # noqa: F401
+
         # warm: the worker body and everything it imports, and what every worker's setup imports
-        from . import _worker, env_watch, instrument, search_hooks  # noqa: F401
+        from . import _warm, _worker, env_watch, instrument, search_hooks  # noqa: F401
         from .drivers import BY_NAME, install_drivers  # noqa: F401
         from .scheduling import virtual_time  # noqa: F401 - install_search's, in every worker
         from .spy import load_callable
