@@ -87,3 +87,17 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_a_run_on_another_thread_does_not_keep_its_template(kept_target: Path) -> None:
+    """PR_SET_PDEATHSIG ties a template to the thread that started it: only the main thread keeps one."""
+    import threading
+
+    got: list[list[dict[str, object]]] = []
+    t = threading.Thread(target=lambda: got.append(_run("kept_target_mod:work")))
+    t.start()
+    t.join(120)
+    tpl = _template_of(got[0])
+    assert isinstance(tpl, int) and not _alive(tpl)  # stopped at the end of its run
+    assert not glob.glob(os.path.join(tempfile.gettempdir(), f"{_warm.WARM_PREFIX}{os.getpid()}-*"))
+    assert _template_of(_run("kept_target_mod:work")) != tpl  # the main thread starts (and keeps) its own
