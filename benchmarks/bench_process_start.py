@@ -1,10 +1,18 @@
 """Process-mode trial time: workers forked from the warm template against spawned ones, in one run.
 
 Each round times, in turn, one bare interpreter start (``python -c pass``, the floor the
-issue measures against), a process-mode stress run of the scale target with
-``start_method="auto"`` (the warm template) and one with ``start_method="spawn"``, at
-N = 8 and N = 32. *trial* = run wall time ÷ trials, so it includes starting the
-template (once per run) and every worker. Medians over rounds; ratios pair by pair.
+issue measures against) and process-mode stress runs of the scale target, at N = 8 and
+N = 32, with:
+
+- ``auto``: workers forked from the warm template, which is kept between runs of one
+  target (``racecheck._warm``), as a test suite running several racecheck runs gets it;
+  the first run of the benchmark starts it;
+- ``auto, new template per run``: the same, but the kept template is stopped before each
+  run, so every run starts its own (0.2.0 started one per run);
+- ``spawn``: ``start_method="spawn"``, a fresh interpreter per worker.
+
+*trial* = run wall time ÷ trials, so it includes starting the template (when the run
+starts one) and every worker. Medians over rounds; ratios pair by pair.
 
 Run alone: ``python benchmarks/bench_process_start.py [--quick]``.
 """
@@ -33,12 +41,19 @@ def bare_start_s() -> float:
     return time.perf_counter() - t0
 
 
-def trial_s(n: int, method: str, trials: int) -> tuple[float, str]:
+ARMS = {"auto": "auto", "auto, new template per run": "auto", "spawn": "spawn"}
+
+
+def trial_s(n: int, arm: str, trials: int) -> tuple[float, str]:
+    from racecheck import _warm
+
+    if arm == "auto, new template per run":
+        _warm.close_kept()
     t0 = time.perf_counter()
     r = racecheck.run("benchmarks.targets.scale:work", n=n, trials=trials, mode="processes", seed=5, noise=0.0,
-                      worker_args=lambda i: (i, WORK_S), timeout=120, start_method=method)
+                      worker_args=lambda i: (i, WORK_S), timeout=120, start_method=ARMS[arm])
     if not r.ok or r.trials_run != trials:
-        raise RuntimeError(f"{method} at N={n}: {len(r.failing)} failing trial(s)")
+        raise RuntimeError(f"{arm} at N={n}: {len(r.failing)} failing trial(s)")
     return (time.perf_counter() - t0) / trials, r.worker_start
 
 
@@ -48,16 +63,19 @@ def run(quick: bool = False, log: Any = print) -> dict[str, Any]:
     ns = (8, 32)
     spawn_ns = (8,) if quick else ns  # spawn at N=32 takes minutes per run on a loaded machine
     bare: list[float] = []
-    raw: dict[str, dict[int, list[float]]] = {"auto": {n: [] for n in ns}, "spawn": {n: [] for n in spawn_ns}}
+    raw: dict[str, dict[int, list[float]]] = {"auto": {n: [] for n in ns},
+                                              "auto, new template per run": {n: [] for n in ns},
+                                              "spawn": {n: [] for n in spawn_ns}}
     how: dict[str, str] = {}
     for rnd in range(rounds):
         bare.append(min(bare_start_s() for _ in range(3)))
         for n in ns:
-            for method in ("auto", "spawn"):
-                if n not in raw[method]:
+            for arm in ARMS:
+                if n not in raw[arm]:
                     continue
-                t, how[method] = trial_s(n, method, trials)
-                raw[method][n].append(t)
+                t, started = trial_s(n, arm, trials)
+                how[arm] = f"{arm}: {started}"
+                raw[arm][n].append(t)
         log(f"  round {rnd + 1}/{rounds}: bare {bare[-1] * 1000:.0f} ms, " + ", ".join(
             f"{m} N={n} {raw[m][n][-1] * 1000:.0f} ms" for m in raw for n in raw[m]))
     out: dict[str, Any] = {"rounds": rounds, "trials": trials, "bare_start_s": median(bare), "how": how,

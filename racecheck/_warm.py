@@ -1,16 +1,31 @@
 """Worker processes forked from a warm template: a private forkserver with the target imported.
 
 ``multiprocessing``'s forkserver is one per interpreter with one preload list; a run needs
-its own (its target's modules imported, and gone when the run ends), so this keeps a
-``ForkServer`` per template and a ``Process`` class that asks that one to fork. The rest
-(pipes, barriers, join, exit codes, kill) is the standard library's forkserver machinery.
+its own (its target's modules imported), so this keeps a ``ForkServer`` per template and a
+``Process`` class that asks that one to fork. The rest (pipes, barriers, join, exit codes,
+kill) is the standard library's forkserver machinery.
+
+Starting a template costs an interpreter start and the imports of racecheck, the drivers'
+libraries and the target: several bare interpreter starts. A run that ends hands its
+template back (:func:`release`) and the next run of the same target takes it
+(:func:`acquire`) when nothing it was made from changed: the target, the modules, sys.path,
+the working directory, the environment, and the mtime of every source file it imported
+outside the standard library and installed packages. The template never ran a trigger, so
+its workers start from the module as imported, exactly as a new template's would. One
+template is kept, only for runs on the main thread (a template dies with the thread that
+started it); it is stopped when another one is kept and at exit, and its directory
+(``racecheck-warm-<pid>-*``) is reclaimed by the next run if the process was killed.
 """
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import os
+import shutil
+import tempfile
+import threading
 import time
 from multiprocessing import context, forkserver, popen_forkserver, process, reduction, spawn, util
 from typing import Any
@@ -52,7 +67,12 @@ class WarmProcess(context.ForkServerProcess):
 class Template:
     """One warm template: start it, ask whether forking from it is safe, fork workers, stop it."""
 
+    key_of_run: tuple[object, ...] = ()  # what it was made from (``acquire``)
+    files: dict[str, int]  # source file -> mtime_ns, as imported in the template
+    own_dir: str | None = None  # a directory of its own (a kept template outlives the run's)
+
     def __init__(self, target: str, modules: list[str], status_path: str) -> None:
+        self.files = {}
         self.server: Any = forkserver.ForkServer()
         self.server.set_forkserver_preload(["racecheck._zygote"])
         self.key = id(self.server)
@@ -89,6 +109,7 @@ class Template:
             try:
                 with open(self.status_path) as fh:
                     st = json.load(fh)
+                self.files = dict(st.get("files", {}))
                 return bool(st["safe"]), str(st["reason"])
             except (OSError, ValueError):
                 pid = self.server._forkserver_pid
@@ -106,6 +127,16 @@ class Template:
         p = WarmProcess(**kwargs)
         p._racecheck_template = self.key
         return p
+
+    def alive(self) -> bool:
+        pid = self.server._forkserver_pid
+        if pid is None:
+            return False
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        return not done
 
     def close(self) -> None:
         _SERVERS.pop(self.key, None)
@@ -131,3 +162,77 @@ class Template:
                 pass
         srv._forkserver_pid = None
         srv._forkserver_address = None
+        if self.own_dir is not None:
+            shutil.rmtree(self.own_dir, ignore_errors=True)
+            self.own_dir = None
+
+
+# -- one template kept between runs --------------------------------------------------------------
+
+WARM_PREFIX = "racecheck-warm-"
+_kept: list[Template] = []
+_kept_lock = threading.Lock()
+
+
+def run_key(target: str, modules: list[str]) -> tuple[object, ...]:
+    import sys
+
+    return (os.getpid(), target, tuple(modules), tuple(sys.path), os.getcwd(), tuple(sorted(os.environ.items())))
+
+
+def _unchanged(files: dict[str, int]) -> bool:
+    for path, mtime in files.items():
+        try:
+            if os.stat(path).st_mtime_ns != mtime:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def acquire(target: str, modules: list[str]) -> Template | None:
+    """The kept template, when it was made for exactly this run and still lives; else None."""
+    key = run_key(target, modules)
+    with _kept_lock:
+        if not _kept:
+            return None
+        tpl = _kept.pop()
+    if tpl.key_of_run == key and tpl.alive() and _unchanged(tpl.files):
+        return tpl
+    tpl.close()
+    return None
+
+
+def start(target: str, modules: list[str]) -> Template:
+    """A new template, in a directory of its own so that it may be kept after the run."""
+    own = tempfile.mkdtemp(prefix=f"{WARM_PREFIX}{os.getpid()}-")
+    try:
+        tpl = Template(target, modules, os.path.join(own, "template.json"))
+    except BaseException:
+        shutil.rmtree(own, ignore_errors=True)
+        raise
+    tpl.own_dir = own
+    tpl.key_of_run = run_key(target, modules)
+    return tpl
+
+
+def release(tpl: Template) -> None:
+    """The run is over: keep ``tpl`` for the next run of the same target, or stop it."""
+    keep = (threading.current_thread() is threading.main_thread() and tpl.own_dir is not None
+            and tpl.alive())
+    with _kept_lock:
+        old = list(_kept)
+        _kept[:] = [tpl] if keep else []
+    for t in old:
+        t.close()
+    if not keep:
+        tpl.close()
+
+
+@atexit.register
+def close_kept() -> None:
+    with _kept_lock:
+        old = list(_kept)
+        _kept.clear()
+    for t in old:
+        t.close()

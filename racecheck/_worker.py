@@ -82,8 +82,10 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
     """
     from .parent_watch import watch_parent
 
-    # a SIGKILLed runner (or template) leaves no worker behind
-    watch_parent(os.path.dirname(spec.stack_path), runner=spec.extra.get("runner_pid"))
+    # a SIGKILLed runner (or template) leaves no worker behind, nor the run's directory, nor the
+    # template's own (it may outlive the run, see racecheck._warm)
+    watch_parent(os.path.dirname(spec.stack_path), runner=spec.extra.get("runner_pid"),
+                 also_dirs=(spec.extra["template_dir"],) if spec.extra.get("template_dir") else ())
     for p in reversed(spec.sys_path):
         if p not in sys.path:
             sys.path.insert(0, p)

@@ -37,17 +37,18 @@ def _gone(pid: int) -> bool:
 
 
 def watch_parent(cleanup_dir: str | None = None, poll: float = 0.2,
-                 runner: int | None = None) -> threading.Thread:
+                 runner: int | None = None, also_dirs: tuple[str, ...] = ()) -> threading.Thread:
     parent = os.getppid()
     if runner == parent:
         runner = None  # a spawned worker: the parent watch already covers it
+    dirs = tuple(d for d in (cleanup_dir, *also_dirs) if d)
 
     def loop() -> None:
         while True:
             time.sleep(poll)
             if os.getppid() != parent or (runner is not None and _gone(runner)):
-                if cleanup_dir:
-                    shutil.rmtree(cleanup_dir, ignore_errors=True)
+                for d in dirs:
+                    shutil.rmtree(d, ignore_errors=True)
                 os._exit(1)
 
     thread = threading.Thread(target=loop, name="racecheck-parent-watch", daemon=True)

@@ -57,6 +57,7 @@ class _Generation:
             spec.extra["runner_pid"] = os.getpid()  # a forked worker's parent is the template
             if template is not None:
                 spec.extra["environ"] = dict(os.environ)  # as a spawned worker would inherit it now
+                spec.extra["template_dir"] = template.own_dir
             try:
                 pickle.dumps(spec)
             except Exception as exc:  # noqa: BLE001
@@ -104,16 +105,18 @@ def _read_stack(path: str, wait: float = 3.0) -> str:
 
 
 def _reclaim_stale_dirs() -> None:
-    """Remove event directories left by runs whose process was killed (their pid is in the name)."""
+    """Remove event directories left by runs whose process was killed (their pid is in the name),
+    and the directories of warm templates kept by such a process."""
     base = tempfile.gettempdir()
     try:
         names = os.listdir(base)
     except OSError:
         return
     for name in names:
-        if not name.startswith("racecheck-procs-"):
+        prefix = next((p for p in ("racecheck-procs-", "racecheck-warm-") if name.startswith(p)), None)
+        if prefix is None:
             continue
-        pid_text = name[len("racecheck-procs-"):].split("-", 1)[0]
+        pid_text = name[len(prefix):].split("-", 1)[0]
         if not pid_text.isdigit():
             continue
         try:
@@ -150,13 +153,17 @@ class ProcessPool:
         why = spawn_reason(cfg)
         if why:
             return f"spawn ({why})"
-        from ._warm import Template
+        from . import _warm
 
         assert isinstance(cfg.target, str)
         modules = sorted({s.target.partition(":")[0] for s in cfg.spies if ":" in s.target}
                          | set(cfg.drivers))
+        kept = _warm.acquire(cfg.target, modules)
+        if kept is not None:
+            self.template = kept  # made for this very target, sys.path and environment; never ran
+            return "fork (from a warm template)"
         try:
-            template = Template(cfg.target, modules, os.path.join(self.tmp, "template.json"))
+            template = _warm.start(cfg.target, modules)
         except Exception as exc:  # noqa: BLE001 - spawn still works
             return f"spawn (the warm template could not start: {type(exc).__name__}: {exc})"
         safe, reason = template.verdict(STARTUP_GRACE)
@@ -207,7 +214,9 @@ class ProcessPool:
             self._next.close()
             self._next = None
         if self.template is not None:
-            self.template.close()
+            from ._warm import release
+
+            release(self.template)  # kept for the next run of this target, or stopped
             self.template = None
         shutil.rmtree(self.tmp, ignore_errors=True)
 

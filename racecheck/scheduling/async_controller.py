@@ -2,8 +2,11 @@
 
 Every worker task lives on the trial's one event loop, so a point is an ``await``: the
 task parks on a future of its own until it is chosen (``arrive_async``). Choosing is the
-same code as for threads (:class:`~racecheck.scheduling.decision.Decisions`), so the
-strategies, fairness and the recorded schedule are shared.
+same code as for threads (:class:`~racecheck.scheduling.decision.Decisions`: worker
+states, fairness, section holders, strategy calls and the record), so the strategies,
+fairness and the recorded schedule are shared, and the strategy sees where each task waits
+(its labels), as it does for threads (0.3.0: in 0.2.0 the gate hid them, which blinded pct's
+change points; the golden schedules of labelled asyncio targets changed then, no others).
 
 Blocking is read from the loop, not guessed from the wall clock. After the chosen task
 is released, a callback queued behind its wake-up (``loop.call_soon``, which runs ready
@@ -39,8 +42,7 @@ from collections import deque
 from types import FrameType
 from typing import Any
 
-from .controller import BLOCKED, DONE, NEW, RUNNING, WAITING
-from .decision import Decisions
+from .decision import BLOCKED, DONE, NEW, RUNNING, WAITING, Decisions
 from .strategies import Strategy
 
 # Where an await waits for another task of the program (never for the outside world): the
@@ -78,11 +80,8 @@ def task_frames(task: asyncio.Task[Any]) -> list[FrameType]:
 class AsyncController(Decisions):
     def __init__(self, strategy: Strategy, n: int, *, fairness: int = 16, burst: int = 8,
                  force_after: float = 0.02) -> None:
-        self.init_decisions(strategy, fairness, burst)
-        getattr(strategy, "see_labels", lambda labels: None)(self.labels)  # search: where each task waits
-        self.n = n
+        self.init_decisions(strategy, n, fairness, burst)
         self.force_after = force_after
-        self.state = dict.fromkeys(range(n), NEW)
         self.current: int | None = None
         self.started = False
         self.free = False
@@ -123,7 +122,7 @@ class AsyncController(Decisions):
         self.labels[worker] = label
         self._track_section(worker, label)
         if self.current != worker:
-            self.state[worker] = WAITING
+            self._set(worker, WAITING)
         self._schedule(force=False)
         try:
             await fut
@@ -142,7 +141,7 @@ class AsyncController(Decisions):
             return
         if self.current == worker:
             self._end_turn()
-        self.state[worker] = DONE
+        self._set(worker, DONE)
         for _, fut in self._waiters[worker]:
             if not fut.done():
                 fut.set_result(None)  # a crashed worker's other tasks run free as nobody
@@ -191,32 +190,30 @@ class AsyncController(Decisions):
             if item[1] is fut:
                 q.remove(item)
         if not q and self.state[worker] == WAITING:
-            self.state[worker] = DONE
+            self._set(worker, DONE)
 
     def _may_arrive(self) -> bool:
         """Could a worker that is not waiting now still reach a point?"""
-        return any(s in (NEW, BLOCKED, RUNNING) for s in self.state.values())
+        return self._any(NEW, BLOCKED, RUNNING)
 
     def _schedule(self, force: bool) -> None:
         if self.current is not None or self.free:
             return
         if not self.started:
-            if any(s == NEW for s in self.state.values()) and not force:
+            if self._any(NEW) and not force:
                 return
             self.started = True
-        waiting = sorted(w for w, s in self.state.items() if s == WAITING)
-        if not waiting:
+        if not self.waiting:
             return
-        choice = self.decide(waiting, force)
+        choice = self.decide(force)
         if choice is None and not force and not self._may_arrive():
-            choice = self.decide(waiting, True)  # nobody else can arrive: waiting buys nothing
+            choice = self.decide(True)  # nobody else can arrive: waiting buys nothing
         if choice is None:
             self._arm_force()
             return
         self._cancel_force()
         task, fut = self._waiters[choice].popleft()
-        self.current = choice
-        self.state[choice] = RUNNING
+        self.current = choice  # decide() marked it running
         self._released = task
         fut.set_result(None)
         self._watch_soon()
@@ -262,7 +259,7 @@ class AsyncController(Decisions):
     def _block(self) -> None:
         worker = self.current
         assert worker is not None
-        self.state[worker] = WAITING if self._waiters[worker] else BLOCKED
+        self._set(worker, WAITING if self._waiters[worker] else BLOCKED)
         if not self._waiters[worker]:
             self.blocked_marks += 1
         self._end_turn()

@@ -178,3 +178,46 @@ def test_a_prepared_transaction_is_rolled_back(db: PostgresDB) -> None:
     db.reset()
     assert db.execute("select count(*) from pg_prepared_xacts where database = current_database()") == [(0,)]
     db.execute("insert into leases values ('p', 2)")  # the prepared row lock is gone
+
+
+AUDITED = """
+create table items (id serial primary key, name text);
+create table audit (item int, what text);
+create function log_delete() returns trigger language plpgsql as $$
+begin insert into audit values (old.id, 'deleted'); return old; end $$;
+create trigger items_deleted after delete on items for each row execute function log_delete();
+"""
+
+
+def test_the_schemas_triggers_do_not_fire_in_the_reset_but_still_do_for_the_target(
+        race_postgres_server: PostgresServer) -> None:
+    """The reset empties with triggers off (its own session), the target's sessions keep them on."""
+    db = _fresh(race_postgres_server, AUDITED)
+    try:
+        db.execute("insert into items (name) values ('a'), ('b')")
+        db.reset()
+        assert _fast_count(db) == 1, pg_reset.state_of(db).last_reason
+        assert db.execute("select count(*) from items") == [(0,)]
+        assert db.execute("select count(*) from audit") == [(0,)]  # no 'deleted' rows from the reset
+        db.execute("insert into items (name) values ('c')")
+        db.execute("delete from items")
+        assert db.execute("select what from audit") == [("deleted",)]  # the target's session: trigger on
+        db.reset()
+        assert _fast_count(db) == 2, pg_reset.state_of(db).last_reason
+        assert db.execute("select count(*) from audit") == [(0,)]
+    finally:
+        db.close()
+
+
+def test_apply_refuses_a_connection_that_would_fire_triggers(db: PostgresDB) -> None:
+    """Emptying tables on a session with triggers on would be wrong: apply says so, touching nothing."""
+    st = pg_reset.state_of(db)
+    assert st.plan is not None
+    db.execute("insert into leases values ('kept', 1)")
+    with psycopg.connect(db.url, autocommit=True) as plain:
+        reason = pg_reset.apply(plain, st.plan, db.server.major)
+        assert reason and "session_replication_role" in reason
+        assert plain.execute("select count(*) from leases").fetchone() == (1,)
+        pg_reset.prepare_session(plain)
+        assert pg_reset.apply(plain, st.plan, db.server.major) is None
+        assert plain.execute("select count(*) from leases").fetchone() == (0,)
