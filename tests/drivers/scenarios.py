@@ -20,10 +20,12 @@ from racecheck import history as h
 
 SEEDS = range(20)
 BUDGET = 30  # trials per seed when counting how many a strategy needs
-# Seeds (of 20) that must find a buggy form within 10 trials: all of them. pct changes priorities
-# before conflicting writes only and the asyncio gate hands it the labels (scheduling/strategies/pct.py);
-# the detection table of benchmarks/RESULTS.md gives the trials each seed needs.
-WITHIN_10 = len(SEEDS)
+# Seeds (of 20) that must find a buggy form within 10 trials. pct changes priorities before
+# conflicting writes only and the asyncio gate hands it the labels (scheduling/strategies/pct.py):
+# the detection table of benchmarks/RESULTS.md measures 20/20 for every driver, case and strategy
+# (worst seed: 2 trials). The gate leaves one seed of margin because a statement waiting on a row
+# or unique-key lock is judged blocked by the wall clock, which a loaded CI machine can stretch.
+WITHIN_10 = len(SEEDS) - 1
 Invariants = Callable[[str, int], list[Any]]
 Cases = dict[str, tuple[Callable[..., Any], Invariants]]
 

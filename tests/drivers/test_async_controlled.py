@@ -18,10 +18,7 @@ from drivers.targets import apg, kv, schema
 from racecheck import history as h
 
 STRATEGIES = ["pct", "random"]
-# scenarios.WITHIN_10 seeds (of 20) must find the bug within 10 trials. Measured on this branch:
-# 19 or 20 for every asyncpg case and 20 for every Redis-family case, under pct and random alike
-# (the detection table in benchmarks/RESULTS.md); the margin absorbs a grace-period expiry on a
-# loaded machine (a row lock held by a parked task changes which task moves next).
+# scenarios.WITHIN_10 seeds (of 20) must find the bug within 10 trials (see there for the margin).
 SQL_BUGGY = scenarios.buggy(apg)
 SQL_FIXED = scenarios.fixed(apg)
 LIBS = ["redis", "valkey"]
