@@ -3,7 +3,8 @@
 One :class:`Driver` record per driver, one module per driver, one line each in
 :data:`REGISTRY`. Patches are installed for the duration of a run, only for drivers
 that are importable; user code is not changed and connections it opens itself are
-covered. Nothing here imports a driver: that happens when a run installs it.
+covered. Nothing here imports a driver: a run instruments those already imported and
+hooks the import of the others (:class:`_InstallOnImport`).
 """
 
 from __future__ import annotations
