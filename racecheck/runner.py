@@ -1,7 +1,7 @@
 """The trial runner: N triggers released together, repeated for many trials.
 
-Threads, spawned processes and asyncio tasks share one loop: set up, run the trial,
-recover, check invariants. Every trial is bounded by a timeout; a trigger that hangs is
+Threads, spawned processes and asyncio tasks share one loop: set up, run the trial
+(the mode's executor in ``racecheck.execution``), recover, check invariants. Every trial is bounded by a timeout; a trigger that hangs is
 reported with its stack and ends the run instead of hanging CI.
 """
 
@@ -19,6 +19,8 @@ from .drivers import install_drivers
 from .env_watch import install_env_watch
 from .errors import ConfigError, DidNotReproduce
 from .execution import executor_for
+from .execution.outages import BackendOutages
+from .execution.recovery import run_recovery
 from .explain import explain_trial
 from .faults import FaultInjector
 from .hangs import (
@@ -94,8 +96,7 @@ class Runner:
         self.cfg = cfg
         self.first_trial = first_trial
         self.seed = int(cfg.seed or 0)
-        self._down: list[Any] = []
-        self._timers: list[threading.Timer] = []
+        self._outages = BackendOutages()
         self._parked: list[_runtime.Runtime] = []
         self._pool: Any = None
         self.worker_start = ""  # processes: how the workers started (set by the process pool)
@@ -181,9 +182,9 @@ class Runner:
                 controller.close()
             if strategy is not None:
                 strategy.end_trial()
-        self._restore_backends()
+        self._outages.restore()
         if not hung and cfg.recover is not None:
-            events += self._recover(rt)
+            events += run_recovery(self, rt)
         t_end = time.monotonic_ns()
         schedule = None
         if controller is not None:
@@ -202,32 +203,6 @@ class Runner:
         explain_trial(trial)
         verdict.note_trial(cfg, trial)
         return trial
-
-    def _recover(self, rt: _runtime.Runtime) -> list[h.Event]:
-        sink = h.Sink()
-        rrt = _runtime.Runtime(mode="threads", sink=sink, injector=rt.injector, gate=None,
-                               parent_call=self.parent_call)
-        _runtime.set_active(rrt)
-        token = _runtime.set_worker(_runtime.RECOVER_WORKER)
-        recover = self.cfg.recover
-        assert recover is not None
-
-        def step() -> None:
-            _runtime.set_worker(_runtime.RECOVER_WORKER)  # the helper thread runs as the recovery step
-            try:
-                recover()
-            except Exception as exc:  # noqa: BLE001 - a failing recovery is reported, not raised
-                rrt.record(h.ERROR, **h.error_payload(exc))
-
-        try:
-            rrt.record(h.RECOVER_BEGIN)
-            if err := bounded(step, self.cfg.timeout, "recover()"):
-                self.trial_errors.append(err)
-            rrt.record(h.RECOVER_END)
-        finally:
-            _runtime._worker.reset(token)
-            _runtime.set_active(None)
-        return sink.events()
 
     def trigger_args(self, worker: int) -> tuple[Any, ...]:
         if self.cfg.worker_args is not None:
@@ -251,39 +226,7 @@ class Runner:
             return freeze_process(params)
         if action != "backend_down":
             raise ConfigError(f"unknown runner action {action!r}")
-        name = params.get("backend", "redis")
-        handle = self.cfg.backends.get(name)
-        if handle is None:
-            raise ConfigError(
-                f"fault backend_down names backend {name!r} but the run has "
-                f"{', '.join(self.cfg.backends) or 'no backends'}; pass backends={{{name!r}: handle}}"
-            )
-        server = handle if hasattr(handle, "stop") else getattr(handle, "server", handle)
-        if params.get("how") == "stop":
-            handle = server
-            handle.stop()
-            self._down.append(handle)
-            duration = float(params.get("duration") or 0.0)
-            if duration > 0:
-                timer = threading.Timer(duration, self._restart, args=(handle,))
-                timer.daemon = True
-                self._timers.append(timer)
-                timer.start()
-        else:
-            return handle.kill_connections()
-        return None
-
-    def _restart(self, handle: Any) -> None:
-        if handle in self._down:
-            self._down.remove(handle)
-            handle.start()
-
-    def _restore_backends(self) -> None:
-        for timer in self._timers:
-            timer.cancel()
-        self._timers.clear()
-        while self._down:
-            self._down.pop().start()
+        return self._outages.backend_down(self.cfg.backends, params)
 
     def park(self, rt: _runtime.Runtime) -> None:
         """Keep a trial's runtime whose crashed threads wait, parked, until the run ends."""
