@@ -10,19 +10,19 @@ cancelled and unwinds as nobody, so nothing it does lands in the history.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import threading
 import traceback
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import _runtime
 from .. import history as h
 from ..env_watch import record_env_faults
-from ..faults import FaultInjector, apply_env
+from ..faults import FaultInjector
 from ..hangs import GRACE
 from ..scheduling import Controller
 from ..scheduling.async_controller import AsyncController, task_frames
+from .env import apply_env_faults, restore_env
 from .trigger import run_trigger_async
 
 if TYPE_CHECKING:
@@ -91,12 +91,7 @@ def run_asyncio_trial(runner: Runner, injector: FaultInjector, controller: Async
                 t.cancel()  # hung, or parked by a crash: unwinds as nobody
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    saved_env = dict(os.environ)
-    applied: list[tuple[str, Any]] = []  # the environment is the process's: every worker sees these
-    for when in ("start", "after_import", "before_trigger"):
-        for f in injector.env_faults(when, None):
-            apply_env(f)
-            applied.append((when, f))
+    saved_env, applied = apply_env_faults(injector)  # the process's environment: every worker sees these
     _runtime.set_active(rt)
     loop_thread = threading.Thread(target=asyncio.run, args=(main(),), name="racecheck-loop", daemon=True)
     try:
@@ -114,8 +109,7 @@ def run_asyncio_trial(runner: Runner, injector: FaultInjector, controller: Async
                                       "called blocking code without await); its thread keeps running")
     finally:
         _runtime.set_active(None)
-        os.environ.clear()
-        os.environ.update(saved_env)
+        restore_env(saved_env)
     return sink.events(), hung, stacks, rt
 
 

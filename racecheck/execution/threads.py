@@ -8,21 +8,21 @@ hung with its stack.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
 import traceback
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import _runtime
 from .. import history as h
 from ..env_watch import record_env_faults
-from ..faults import FaultInjector, apply_env
+from ..faults import FaultInjector
 from ..hangs import GRACE, still_running
 from ..scheduling import Controller
 from ..scheduling.async_controller import AsyncController
 from ..scheduling.noise import NoiseGate
+from .env import apply_env_faults, restore_env
 from .trigger import run_trigger
 
 if TYPE_CHECKING:
@@ -54,12 +54,7 @@ def run_thread_trial(runner: Runner, index: int, controller: Controller | NoiseG
     sink = h.Sink()
     rt = _runtime.Runtime(mode="threads", sink=sink, injector=injector, gate=controller,
                           parent_call=runner.parent_call)
-    saved_env = dict(os.environ)
-    applied: list[tuple[str, Any]] = []  # the environment is the process's: every worker sees these
-    for when in ("start", "after_import", "before_trigger"):
-        for f in injector.env_faults(when, None):
-            apply_env(f)
-            applied.append((when, f))
+    saved_env, applied = apply_env_faults(injector)  # the process's environment: every worker sees these
     barrier = threading.Barrier(cfg.n)
     done = [threading.Event() for _ in range(cfg.n)]
     idents: dict[int, int] = {}
@@ -119,8 +114,7 @@ def run_thread_trial(runner: Runner, index: int, controller: Controller | NoiseG
             runner.park(rt)
     finally:
         _runtime.set_active(None)
-        os.environ.clear()
-        os.environ.update(saved_env)
+        restore_env(saved_env)
     return sink.events(), hung, stacks, rt
 
 
