@@ -18,10 +18,10 @@ from typing import Any
 
 from . import _runtime
 from . import history as h
-from .errors import WorkerCrashed
+from .execution.trigger import run_trigger
 from .faults import Fault, FaultInjector, apply_env
 from .spy import Spy
-from .targets import refuse_generators, settle
+from .targets import refuse_generators
 
 STARTUP_GRACE = 60.0  # seconds a worker process may take to start before it counts as hung
 
@@ -157,16 +157,7 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
         gate.finish(spec.worker)
         return
     try:
-        if spec.controlled:
-            gate.arrive(spec.worker, "start")
-        rt.record(h.START)
-        try:
-            res = settle(fn(*spec.args, **spec.kwargs))
-            rt.record(h.END, result=h.short_repr(res))
-        except WorkerCrashed:
-            pass
-        except BaseException as exc:  # noqa: BLE001 - every trigger failure is history
-            rt.record(h.ERROR, **h.error_payload(exc))
+        run_trigger(rt, spec.worker, gate if spec.controlled else None, fn, lambda: spec.args, spec.kwargs)
     finally:
         gate.finish(spec.worker)
         _runtime.set_active(None)

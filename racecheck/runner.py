@@ -1,17 +1,14 @@
 """The trial runner: N triggers released together, repeated for many trials.
 
-Threads, spawned processes and asyncio tasks share one loop: set up, run the trial,
-recover, check invariants. Every trial is bounded by a timeout; a trigger that hangs is
+Threads, spawned processes and asyncio tasks share one loop: set up, run the trial
+(the mode's executor in ``racecheck.execution``), recover, check invariants. Every trial is bounded by a timeout; a trigger that hangs is
 reported with its stack and ends the run instead of hanging CI.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -19,27 +16,27 @@ from . import _runtime, replay_lines, verdict
 from . import history as h
 from .config import RunConfig
 from .drivers import install_drivers
-from .env_watch import install_env_watch, record_env_faults
-from .errors import ConfigError, DidNotReproduce, WorkerCrashed
+from .env_watch import install_env_watch
+from .errors import ConfigError, DidNotReproduce
+from .execution import executor_for
+from .execution.outages import BackendOutages
+from .execution.recovery import run_recovery
 from .explain import explain_trial
-from .faults import FaultInjector, apply_env
+from .faults import FaultInjector
 from .hangs import (
-    GRACE,
     before_the_hang,
     bounded,
     check_invariants,
     hang_violation,
     proven_cycle,
-    still_running,
 )
 from .invariants import NoExceptions
 from .result import RunResult, TrialRecord
 from .scheduling import Controller, Replay, Schedule, Strategy, make_strategy
 from .scheduling.async_controller import AsyncController
-from .scheduling.noise import NoiseGate
 from .search_hooks import install_search
 from .spy import install_spies, load_callable
-from .targets import refuse_generators, settle
+from .targets import refuse_generators
 from .validate import check_keywords
 
 _run_lock = threading.Lock()
@@ -99,8 +96,7 @@ class Runner:
         self.cfg = cfg
         self.first_trial = first_trial
         self.seed = int(cfg.seed or 0)
-        self._down: list[Any] = []
-        self._timers: list[threading.Timer] = []
+        self._outages = BackendOutages()
         self._parked: list[_runtime.Runtime] = []
         self._pool: Any = None
         self.worker_start = ""  # processes: how the workers started (set by the process pool)
@@ -109,7 +105,7 @@ class Runner:
 
     def process_pool(self) -> Any:
         if self._pool is None:
-            from .process_trial import ProcessPool
+            from .execution.processes import ProcessPool
 
             self._pool = ProcessPool(self)
         return self._pool
@@ -166,14 +162,11 @@ class Runner:
         if cfg.setup is not None and (err := bounded(cfg.setup, cfg.timeout, "setup()")):
             now = time.monotonic_ns()
             return TrialRecord(index, h.History(), now, now, errors=[f"trial {index + 1}: {err}"])
+        executor = executor_for(cfg.mode)
         controller: Controller | AsyncController | None = None
         if strategy is not None:
             strategy.begin_trial(index, cfg.n)
-            if cfg.mode == "asyncio":
-                controller = AsyncController(strategy, cfg.n, fairness=cfg.fairness,
-                                             force_after=cfg.quantum or 0.02)
-            else:
-                controller = Controller(strategy, cfg.n, quantum=cfg.quantum, fairness=cfg.fairness)
+            controller = executor.make_controller(self, strategy)
         injector = FaultInjector(cfg.faults, self.seed, index)
         if self.fault_decider is not None:
             injector.decide = self.fault_decider
@@ -183,28 +176,15 @@ class Runner:
         t0 = time.monotonic_ns()
         self.trial_injector = injector
         try:
-            if cfg.mode == "threads":
-                assert not isinstance(controller, AsyncController)
-                gate = controller if controller is not None else (
-                    NoiseGate(self.seed, index, cfg.noise) if cfg.noise > 0 else None)
-                events, hung, stacks, rt = self._thread_trial(index, gate, injector)
-            elif cfg.mode == "asyncio":
-                assert not isinstance(controller, Controller)
-                events, hung, stacks, rt = self._asyncio_trial(index, injector, controller)
-            else:
-                from .process_trial import run_process_trial
-
-                assert not isinstance(controller, AsyncController)
-                more = index + 1 < self.first_trial + cfg.trials and not (strategy is not None and strategy.exhausted())
-                events, hung, stacks, rt = run_process_trial(self, index, controller, injector, more)
+            events, hung, stacks, rt = executor.run_trial(self, index, injector, controller, strategy)
         finally:
             if controller is not None:
                 controller.close()
             if strategy is not None:
                 strategy.end_trial()
-        self._restore_backends()
+        self._outages.restore()
         if not hung and cfg.recover is not None:
-            events += self._recover(rt)
+            events += run_recovery(self, rt)
         t_end = time.monotonic_ns()
         schedule = None
         if controller is not None:
@@ -224,127 +204,10 @@ class Runner:
         verdict.note_trial(cfg, trial)
         return trial
 
-    def _recover(self, rt: _runtime.Runtime) -> list[h.Event]:
-        sink = h.Sink()
-        rrt = _runtime.Runtime(mode="threads", sink=sink, injector=rt.injector, gate=None,
-                               parent_call=self.parent_call)
-        _runtime.set_active(rrt)
-        token = _runtime.set_worker(_runtime.RECOVER_WORKER)
-        recover = self.cfg.recover
-        assert recover is not None
-
-        def step() -> None:
-            _runtime.set_worker(_runtime.RECOVER_WORKER)  # the helper thread runs as the recovery step
-            try:
-                recover()
-            except Exception as exc:  # noqa: BLE001 - a failing recovery is reported, not raised
-                rrt.record(h.ERROR, **h.error_payload(exc))
-
-        try:
-            rrt.record(h.RECOVER_BEGIN)
-            if err := bounded(step, self.cfg.timeout, "recover()"):
-                self.trial_errors.append(err)
-            rrt.record(h.RECOVER_END)
-        finally:
-            _runtime._worker.reset(token)
-            _runtime.set_active(None)
-        return sink.events()
-
     def trigger_args(self, worker: int) -> tuple[Any, ...]:
         if self.cfg.worker_args is not None:
             return tuple(self.cfg.worker_args(worker))
         return tuple(self.cfg.args)
-
-    def _thread_trial(self, index: int, controller: Controller | NoiseGate | None, injector: FaultInjector
-                      ) -> tuple[list[h.Event], list[int], dict[str, str], _runtime.Runtime]:
-        cfg = self.cfg
-        fn = self.callable_target
-        sink = h.Sink()
-        rt = _runtime.Runtime(mode="threads", sink=sink, injector=injector, gate=controller,
-                              parent_call=self.parent_call)
-        saved_env = dict(os.environ)
-        applied: list[tuple[str, Any]] = []  # the environment is the process's: every worker sees these
-        for when in ("start", "after_import", "before_trigger"):
-            for f in injector.env_faults(when, None):
-                apply_env(f)
-                applied.append((when, f))
-        barrier = threading.Barrier(cfg.n)
-        done = [threading.Event() for _ in range(cfg.n)]
-        idents: dict[int, int] = {}
-
-        prepare = getattr(fn, "racecheck_prepare", None)
-
-        def body(i: int) -> None:
-            _runtime.set_worker(i)
-            idents[i] = threading.get_ident()
-            try:
-                if prepare is not None:
-                    try:
-                        prepare(i)  # e.g. open a connection so that all requests leave together
-                    except Exception as exc:  # noqa: BLE001 - the trial reports that no body ran
-                        rt.record(h.ERROR, **h.error_payload(exc), stage="prepare")
-                        barrier.abort()  # the others must not wait for a worker that will never come
-                        return
-                try:
-                    barrier.wait(timeout=cfg.timeout)
-                except threading.BrokenBarrierError:
-                    return
-                record_env_faults(rt, applied)
-                if controller is not None:
-                    controller.arrive(i, "start")
-                rt.record(h.START)
-                try:
-                    res = settle(fn(*self.trigger_args(i), **cfg.kwargs))
-                    rt.record(h.END, result=h.short_repr(res))
-                except WorkerCrashed:
-                    return
-                except BaseException as exc:  # noqa: BLE001 - every trigger failure is history
-                    rt.record(h.ERROR, **h.error_payload(exc))
-            finally:
-                if controller is not None:
-                    controller.finish(i)
-                done[i].set()
-
-        _runtime.set_active(rt)
-        try:
-            threads = [threading.Thread(target=body, args=(i,), name=f"racecheck-w{i}", daemon=True)
-                       for i in range(cfg.n)]
-            for t in threads:
-                t.start()
-            deadline = time.monotonic() + cfg.timeout
-            for i, ev in enumerate(done):
-                while not ev.wait(0.05):
-                    if i in rt.crashed:
-                        break
-                    if time.monotonic() > deadline:
-                        break
-            hung = [i for i in range(cfg.n) if not done[i].is_set() and i not in rt.crashed]
-            stacks: dict[str, str] = {}
-            if hung:
-                frames = sys._current_frames()
-                for i in hung:
-                    fr = frames.get(idents.get(i, -1))
-                    if fr is not None:
-                        stacks[f"w{i}"] = "".join(traceback.format_stack(fr))
-                if isinstance(controller, Controller):
-                    controller.close()
-                for name in still_running([threads[i] for i in hung]):
-                    self.trial_notes.append(
-                        f"thread {name} was still running {GRACE}s after its trial ended: a trigger that never "
-                        "returns keeps running (and using CPU) until the process exits")
-            if rt.crashed:
-                self._parked.append(rt)
-        finally:
-            _runtime.set_active(None)
-            os.environ.clear()
-            os.environ.update(saved_env)
-        return sink.events(), hung, stacks, rt
-
-    def _asyncio_trial(self, index: int, injector: FaultInjector, controller: AsyncController | None = None
-                       ) -> tuple[list[h.Event], list[int], dict[str, str], _runtime.Runtime]:
-        from .async_trial import run_asyncio_trial
-
-        return run_asyncio_trial(self, injector, controller)
 
     @property
     def callable_target(self) -> Callable[..., Any]:
@@ -363,39 +226,11 @@ class Runner:
             return freeze_process(params)
         if action != "backend_down":
             raise ConfigError(f"unknown runner action {action!r}")
-        name = params.get("backend", "redis")
-        handle = self.cfg.backends.get(name)
-        if handle is None:
-            raise ConfigError(
-                f"fault backend_down names backend {name!r} but the run has "
-                f"{', '.join(self.cfg.backends) or 'no backends'}; pass backends={{{name!r}: handle}}"
-            )
-        server = handle if hasattr(handle, "stop") else getattr(handle, "server", handle)
-        if params.get("how") == "stop":
-            handle = server
-            handle.stop()
-            self._down.append(handle)
-            duration = float(params.get("duration") or 0.0)
-            if duration > 0:
-                timer = threading.Timer(duration, self._restart, args=(handle,))
-                timer.daemon = True
-                self._timers.append(timer)
-                timer.start()
-        else:
-            return handle.kill_connections()
-        return None
+        return self._outages.backend_down(self.cfg.backends, params)
 
-    def _restart(self, handle: Any) -> None:
-        if handle in self._down:
-            self._down.remove(handle)
-            handle.start()
-
-    def _restore_backends(self) -> None:
-        for timer in self._timers:
-            timer.cancel()
-        self._timers.clear()
-        while self._down:
-            self._down.pop().start()
+    def park(self, rt: _runtime.Runtime) -> None:
+        """Keep a trial's runtime whose crashed threads wait, parked, until the run ends."""
+        self._parked.append(rt)
 
     def release_parked(self) -> None:
         for rt in self._parked:

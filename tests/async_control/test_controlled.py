@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import racecheck
-import racecheck.runner
+import racecheck.execution.aio
 from async_control import targets
 from racecheck.scheduling import Schedule
 from racecheck.scheduling.async_controller import AsyncController
@@ -27,7 +27,7 @@ class RecordingAsyncController(AsyncController):
 @pytest.fixture
 def controllers(monkeypatch: pytest.MonkeyPatch) -> list[RecordingAsyncController]:
     RecordingAsyncController.instances = []
-    monkeypatch.setattr(racecheck.runner, "AsyncController", RecordingAsyncController)
+    monkeypatch.setattr(racecheck.execution.aio, "AsyncController", RecordingAsyncController)
     return RecordingAsyncController.instances
 
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 import racecheck
-import racecheck.runner
+import racecheck.execution.threads
 from racecheck.scheduling import Controller
 
 
@@ -22,7 +22,7 @@ class RecordingController(Controller):
 @pytest.fixture
 def controllers(monkeypatch: pytest.MonkeyPatch) -> list[RecordingController]:
     RecordingController.instances = []
-    monkeypatch.setattr(racecheck.runner, "Controller", RecordingController)
+    monkeypatch.setattr(racecheck.execution.threads, "Controller", RecordingController)
     return RecordingController.instances
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 import racecheck
-import racecheck.runner
+import racecheck.execution.threads
 from racecheck.scheduling import Controller
 
 
@@ -23,7 +23,7 @@ class Counting(Controller):
 @pytest.fixture
 def controllers(monkeypatch: pytest.MonkeyPatch) -> list[Counting]:
     Counting.instances = []
-    monkeypatch.setattr(racecheck.runner, "Controller", Counting)
+    monkeypatch.setattr(racecheck.execution.threads, "Controller", Counting)
     return Counting.instances
 
 

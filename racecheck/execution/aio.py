@@ -10,27 +10,42 @@ cancelled and unwinds as nobody, so nothing it does lands in the history.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import threading
 import traceback
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from . import _runtime
-from . import history as h
-from .env_watch import record_env_faults
-from .errors import WorkerCrashed
-from .faults import FaultInjector, apply_env
-from .hangs import GRACE
-from .scheduling.async_controller import task_frames
+from .. import _runtime
+from .. import history as h
+from ..env_watch import record_env_faults
+from ..faults import FaultInjector
+from ..hangs import GRACE
+from ..scheduling import Controller
+from ..scheduling.async_controller import AsyncController, task_frames
+from .env import apply_env_faults, restore_env
+from .trigger import run_trigger_async
 
 if TYPE_CHECKING:
-    from .runner import Runner
-    from .scheduling.async_controller import AsyncController
+    from ..runner import Runner
+    from ..scheduling import Strategy
+    from . import TrialOutcome
+
+
+class AsyncioExecutor:
+    """``mode="asyncio"``."""
+
+    def make_controller(self, runner: Runner, strategy: Strategy) -> AsyncController:
+        cfg = runner.cfg
+        return AsyncController(strategy, cfg.n, fairness=cfg.fairness, force_after=cfg.quantum or 0.02)
+
+    def run_trial(self, runner: Runner, index: int, injector: FaultInjector,
+                  controller: Controller | AsyncController | None, strategy: Strategy | None) -> TrialOutcome:
+        assert not isinstance(controller, Controller)
+        return run_asyncio_trial(runner, injector, controller)
 
 
 def run_asyncio_trial(runner: Runner, injector: FaultInjector, controller: AsyncController | None
-                      ) -> tuple[list[h.Event], list[int], dict[str, str], _runtime.Runtime]:
+                      ) -> TrialOutcome:
     cfg = runner.cfg
     fn = runner.callable_target
     sink = h.Sink()
@@ -44,19 +59,7 @@ def run_asyncio_trial(runner: Runner, injector: FaultInjector, controller: Async
         try:
             await barrier.wait()
             record_env_faults(rt, applied)
-            if controller is not None:
-                await controller.arrive_async(i, "start")
-            rt.record(h.START)
-            try:
-                res = await fn(*runner.trigger_args(i), **cfg.kwargs)
-                rt.record(h.END, result=h.short_repr(res))
-            except WorkerCrashed:
-                return
-            except BaseException as exc:  # noqa: BLE001 - every trigger failure is history
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                if i not in rt.crashed:
-                    rt.record(h.ERROR, **h.error_payload(exc))
+            await run_trigger_async(rt, i, controller, fn, lambda: runner.trigger_args(i), cfg.kwargs)
         finally:
             if controller is not None:
                 controller.finish(i)
@@ -88,12 +91,7 @@ def run_asyncio_trial(runner: Runner, injector: FaultInjector, controller: Async
                 t.cancel()  # hung, or parked by a crash: unwinds as nobody
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    saved_env = dict(os.environ)
-    applied: list[tuple[str, Any]] = []  # the environment is the process's: every worker sees these
-    for when in ("start", "after_import", "before_trigger"):
-        for f in injector.env_faults(when, None):
-            apply_env(f)
-            applied.append((when, f))
+    saved_env, applied = apply_env_faults(injector)  # the process's environment: every worker sees these
     _runtime.set_active(rt)
     loop_thread = threading.Thread(target=asyncio.run, args=(main(),), name="racecheck-loop", daemon=True)
     try:
@@ -111,9 +109,8 @@ def run_asyncio_trial(runner: Runner, injector: FaultInjector, controller: Async
                                       "called blocking code without await); its thread keeps running")
     finally:
         _runtime.set_active(None)
-        os.environ.clear()
-        os.environ.update(saved_env)
+        restore_env(saved_env)
     return sink.events(), hung, stacks, rt
 
 
-__all__ = ["run_asyncio_trial"]
+__all__ = ["AsyncioExecutor", "run_asyncio_trial"]

@@ -23,16 +23,35 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import _runtime
-from . import history as h
-from ._worker import STARTUP_GRACE, WorkerSpec, worker_main
-from .errors import ConfigError
-from .faults import FaultInjector
-from .scheduling import Controller
-from .search_hooks import search_options
+from .. import _runtime
+from .. import history as h
+from .._worker import STARTUP_GRACE, WorkerSpec, worker_main
+from ..errors import ConfigError
+from ..faults import FaultInjector
+from ..scheduling import Controller
+from ..scheduling.async_controller import AsyncController
+from ..search_hooks import search_options
 
 if TYPE_CHECKING:
-    from .runner import Runner
+    from ..runner import Runner
+    from ..scheduling import Strategy
+    from . import TrialOutcome
+
+
+class ProcessExecutor:
+    """``mode="processes"``: the run's :class:`ProcessPool` (``Runner.process_pool()``) hands out workers."""
+
+    def make_controller(self, runner: Runner, strategy: Strategy) -> Controller:
+        cfg = runner.cfg
+        return Controller(strategy, cfg.n, quantum=cfg.quantum, fairness=cfg.fairness)
+
+    def run_trial(self, runner: Runner, index: int, injector: FaultInjector,
+                  controller: Controller | AsyncController | None, strategy: Strategy | None) -> TrialOutcome:
+        assert not isinstance(controller, AsyncController)
+        # start the next trial's workers now, unless this trial is the run's last
+        more = index + 1 < runner.first_trial + runner.cfg.trials and not (
+            strategy is not None and strategy.exhausted())
+        return run_process_trial(runner, index, controller, injector, more)
 
 
 class _Generation:
@@ -147,13 +166,13 @@ class ProcessPool:
 
     def _start_template(self) -> str:
         """Start the warm template when it is wanted and safe; say how workers will start."""
-        from ._warm_choice import spawn_reason
+        from .._warm_choice import spawn_reason
 
         cfg = self.runner.cfg
         why = spawn_reason(cfg)
         if why:
             return f"spawn ({why})"
-        from . import _warm
+        from .. import _warm
 
         assert isinstance(cfg.target, str)
         modules = sorted({s.target.partition(":")[0] for s in cfg.spies if ":" in s.target}
@@ -214,7 +233,7 @@ class ProcessPool:
             self._next.close()
             self._next = None
         if self.template is not None:
-            from ._warm import release
+            from .._warm import release
 
             release(self.template)  # kept for the next run of this target, or stopped
             self.template = None
@@ -268,7 +287,7 @@ def _wait_for_trial(procs: list[Any], events_path: str, timeout: float) -> None:
 
 
 def run_process_trial(runner: Runner, index: int, controller: Controller | None, injector: FaultInjector,
-                      prefetch: bool) -> tuple[list[h.Event], list[int], dict[str, str], _runtime.Runtime]:
+                      prefetch: bool) -> TrialOutcome:
     cfg = runner.cfg
     pool = runner.process_pool()
     gen = pool.take(prefetch)
@@ -310,3 +329,6 @@ def run_process_trial(runner: Runner, index: int, controller: Controller | None,
     rt = _runtime.Runtime(mode="processes", sink=h.Sink(), injector=injector, gate=None,
                           parent_call=runner.parent_call)
     return events, hung, stacks, rt
+
+
+__all__ = ["ProcessExecutor", "ProcessPool", "run_process_trial"]
