@@ -10,12 +10,11 @@ from typing import Any
 from . import verdict
 from .drivers import DRIVERS
 from .errors import ConfigError
+from .execution import MODES
 from .faults import Fault, kind_of
 from .invariants import Invariant
 from .spy import Spy
 from .targets import refuse_generators
-
-MODES = ("threads", "processes", "asyncio")
 
 
 @dataclass

@@ -45,6 +45,7 @@ _EXECUTORS: dict[str, tuple[str, str]] = {
     "processes": (".processes", "ProcessExecutor"),
 }
 _loaded: dict[str, TrialExecutor] = {}
+MODES = ("threads", "processes", "asyncio")  # every execution mode, in the documented order
 
 
 def executor_for(mode: str) -> TrialExecutor:
@@ -61,4 +62,4 @@ def executor_for(mode: str) -> TrialExecutor:
     return got
 
 
-__all__ = ["TrialExecutor", "TrialOutcome", "executor_for"]
+__all__ = ["MODES", "TrialExecutor", "TrialOutcome", "executor_for"]

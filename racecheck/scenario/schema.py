@@ -16,8 +16,9 @@ from ..invariants.kinds import KINDS as INVARIANT_REGISTRY
 from .schema_base import _exactly_one, _import_path, _one_key, _Strict
 from .schema_faults import FaultItem
 
-MODES = ("threads", "processes", "asyncio")
-STRATEGIES = ("stress", "random", "pct", "dfs", "hypothesis")
+# ``mode`` and ``strategy`` below are Literals (for the JSON schema and type checkers); they must
+# equal the execution modes and the built-in strategies a scenario can name (replay is a command,
+# not a scenario's strategy): tests/scenario/test_kinds_from_registries.py checks both.
 
 
 # -- spies --------------------------------------------------------------------------------

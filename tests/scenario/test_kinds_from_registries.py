@@ -144,3 +144,26 @@ def test_a_yaml_freeze_breaks_an_auto_renewed_lease_and_a_pause_does_not(
     assert re.search(r"^CAUGHT +freeze-loses-lease: .*mutual_exclusion", out, re.M), out
     assert re.search(r"^PASS +pause-keeps-lease: no violation in 1/1 trials", out, re.M), out
     assert code == 0
+
+
+def _literal_choices(field: str) -> set[str]:
+    return set(typing.get_args(Scenario.model_fields[field].annotation))
+
+
+def test_scenario_modes_are_the_execution_modes() -> None:
+    """Each scenario mode has a trial executor, and each executor's mode is a scenario mode."""
+    from racecheck import execution
+
+    assert _literal_choices("mode") == set(execution.MODES) == set(execution._EXECUTORS)
+    for mode in execution.MODES:
+        ex = execution.executor_for(mode)
+        assert callable(ex.run_trial) and callable(ex.make_controller)
+    with pytest.raises(Exception, match="has no trial executor; use one of threads"):
+        execution.executor_for("fibers")
+
+
+def test_scenario_strategies_are_the_built_in_strategies() -> None:
+    """A scenario names a built-in strategy (replay runs from a recorded schedule, not a file)."""
+    from racecheck.scheduling.strategies import STRATEGY_NAMES
+
+    assert _literal_choices("strategy") == set(STRATEGY_NAMES) - {"replay"}
