@@ -34,7 +34,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 OTHERS = ("bench_backends", "bench_points", "bench_reference_pair", "bench_scheduling", "bench_dispatch",
-          "bench_drivers")
+          "bench_drivers", "bench_async_control", "bench_handoff", "bench_instrument", "bench_mutex_controlled",
+          "bench_pg_reset", "bench_process_start", "bench_search")
 
 
 def log(msg: str) -> None:
