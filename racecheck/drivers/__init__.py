@@ -4,7 +4,7 @@ One :class:`Driver` record per driver, one module per driver, one line each in
 :data:`REGISTRY`. Patches are installed for the duration of a run, only for drivers
 that are importable; user code is not changed and connections it opens itself are
 covered. Nothing here imports a driver: a run instruments those already imported and
-hooks the import of the others (:class:`_InstallOnImport`).
+hooks the import of the others (:class:`_AfterImport`).
 """
 
 from __future__ import annotations
@@ -65,15 +65,15 @@ def install_drivers(names: tuple[str, ...] | list[str] = DRIVERS) -> Callable[[]
         raise ConfigError(f"unknown driver(s) {', '.join(map(repr, unknown))}; "
                           f"use some of {', '.join(DRIVERS)}")
     undos: list[Callable[[], None]] = []
-    later: dict[str, Driver] = {}
+    later: dict[str, Callable[[], None]] = {}
     for d in (BY_NAME[n] for n in names):
         if d.module in sys.modules:
             undos.append(d.install())
-        elif d.available():
-            later[d.module] = d  # not imported yet: instrumented the moment it is (no import cost now)
-    finder = _InstallOnImport(later, undos) if later else None
-    if finder is not None:
-        sys.meta_path.insert(0, finder)
+        elif d.available():  # not imported yet: instrumented the moment it is (no import cost now)
+            later[d.module] = lambda d=d: undos.append(d.install())  # type: ignore[misc]
+    # Importing every installed driver up front costs about a second in a fresh interpreter
+    # (redis, valkey and asyncpg alone) for runs that use none of them.
+    finder = _AfterImport(later).insert() if later else None
 
     def undo() -> None:
         if finder is not None:
@@ -82,44 +82,6 @@ def install_drivers(names: tuple[str, ...] | list[str] = DRIVERS) -> Callable[[]
             u()
 
     return undo
-
-
-class _InstallOnImport(importlib.abc.MetaPathFinder):
-    """For the length of a run: when a driver's library is first imported (by the target, in a
-    trigger, by a fixture), install its instrumentation right after the module has run.
-
-    Importing every installed driver up front costs about a second in a fresh interpreter
-    (redis, valkey and asyncpg alone) for runs that use none of them."""
-
-    def __init__(self, drivers: dict[str, Driver], undos: list[Callable[[], None]]) -> None:
-        self.drivers, self.undos = drivers, undos
-        self._busy: set[str] = set()
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        driver = self.drivers.get(name)
-        if driver is None or name in self._busy:
-            return None
-        self._busy.add(name)
-        try:
-            spec = importlib.util.find_spec(name)
-        finally:
-            self._busy.discard(name)
-        loader = getattr(spec, "loader", None)
-        if spec is None or loader is None or not hasattr(loader, "exec_module"):
-            return spec
-        original = loader.exec_module
-
-        def exec_module(module: Any) -> None:
-            original(module)
-            if self.drivers.pop(name, None) is not None:
-                self.undos.append(driver.install())
-
-        loader.exec_module = exec_module
-        return spec
-
-    def close(self) -> None:
-        self.drivers.clear()
-        sys.meta_path[:] = [f for f in sys.meta_path if f is not self]
 
 
 def describe_drivers() -> str:
@@ -198,18 +160,28 @@ def backend_failure(exc: BaseException) -> bool:
     return bool(names & _UNAVAILABLE) and not names & _LOGICAL
 
 
-# -- psycopg2 from the moment it is imported -----------------------------------------------------
-# psycopg2's connection is a C type: only connections built by the patched ``psycopg2.connect``
-# record. Patching it when psycopg2 is imported (or now, if it already is) covers connections
-# opened before the first run too: module-level connections, pools filled at import, fixtures.
-class _Psycopg2OnImport(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: when ``psycopg2`` is being imported, runs its loader then patches it."""
+# -- run code right after a module is first imported -------------------------------------------
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: when a watched module is first imported, runs its loader, then the
+    module's hook (once). It leaves ``sys.meta_path`` when its last hook ran or on ``close()``."""
+
+    def __init__(self, hooks: dict[str, Callable[[], None]]) -> None:
+        self.hooks = hooks
+        self._busy: set[str] = set()
+
+    def insert(self) -> _AfterImport:
+        sys.meta_path.insert(0, self)
+        return self
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "psycopg2":
+        hook = self.hooks.get(name)
+        if hook is None or name in self._busy:
             return None
-        _remove_finder()
-        spec = importlib.util.find_spec(name)
+        self._busy.add(name)
+        try:
+            spec = importlib.util.find_spec(name)  # the other finders' spec (this one is busy)
+        finally:
+            self._busy.discard(name)
         loader = getattr(spec, "loader", None)
         if spec is None or loader is None or not hasattr(loader, "exec_module"):
             return spec
@@ -217,14 +189,29 @@ class _Psycopg2OnImport(importlib.abc.MetaPathFinder):
 
         def exec_module(module: Any) -> None:
             original(module)
-            _install_psycopg2()
+            if self.hooks.pop(name, None) is not None:
+                if not self.hooks:
+                    self.close()
+                hook()
 
         loader.exec_module = exec_module
         return spec
 
+    def close(self) -> None:
+        self.hooks.clear()
+        sys.meta_path[:] = [f for f in sys.meta_path if f is not self]
+
+
+# -- psycopg2 from the moment it is imported -----------------------------------------------------
+# psycopg2's connection is a C type: only connections built by the patched ``psycopg2.connect``
+# record. Patching it when psycopg2 is imported (or now, if it already is) covers connections
+# opened before the first run too: module-level connections, pools filled at import, fixtures.
+_psycopg2_finder: _AfterImport | None = None
+
 
 def _remove_finder() -> None:
-    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _Psycopg2OnImport)]
+    if _psycopg2_finder is not None:
+        _psycopg2_finder.close()
 
 
 def _install_psycopg2() -> None:
@@ -233,11 +220,12 @@ def _install_psycopg2() -> None:
 
 def instrument_psycopg2_on_import() -> None:
     """Patch ``psycopg2.connect`` now if psycopg2 is imported, else as soon as it is."""
+    global _psycopg2_finder
     if "psycopg2" in sys.modules:
         _install_psycopg2()
     elif BY_NAME["psycopg2"].available():
         _remove_finder()
-        sys.meta_path.insert(0, _Psycopg2OnImport())
+        _psycopg2_finder = _AfterImport({"psycopg2": _install_psycopg2}).insert()
 
 
 instrument_psycopg2_on_import()
