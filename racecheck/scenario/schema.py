@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter, create_model, field_validator, model_validator
+from pydantic import Field, TypeAdapter, create_model, field_validator, model_validator
 
 from ..invariants.kinds import KINDS as INVARIANT_REGISTRY
-from .schema_base import _exactly_one, _import_path, _one_key, _Strict
+from .schema_base import OneKindItem, _exactly_one, _import_path, _Strict
 from .schema_faults import FaultItem
 
 # ``mode`` and ``strategy`` below are Literals (for the JSON schema and type checkers); they must
@@ -114,39 +114,15 @@ if set(INVARIANT_OPTIONS) != set(INVARIANT_KINDS):  # pragma: no cover - a regis
     raise RuntimeError("racecheck.invariants.kinds and the scenario schema disagree on invariant kinds: "
                        f"{sorted(set(INVARIANT_OPTIONS) ^ set(INVARIANT_KINDS))}; add the kind to both")
 # The field a bare string fills in, per kind.
-_SHORTHAND = {k.name: k.shorthand for k in INVARIANT_REGISTRY.values() if k.shorthand}
+_SHORTHAND = {k.name: (k.shorthand, False) for k in INVARIANT_REGISTRY.values() if k.shorthand}
 
 
-class InvariantItemBase(_Strict):
+class InvariantItemBase(OneKindItem):
     """One invariant: a one-key mapping from its kind to options; a bare string fills the main option."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _shape(cls, data: Any) -> Any:
-        data = _one_key(data)
-        if isinstance(data, dict):
-            out = {}
-            for k, v in data.items():
-                if v is None:
-                    v = {}
-                elif isinstance(v, str) and k in _SHORTHAND:
-                    v = {_SHORTHAND[k]: v}
-                out[k] = v
-            data = out
-        return data
-
-    @model_validator(mode="after")
-    def _one(self) -> InvariantItemBase:
-        _exactly_one(self, INVARIANT_KINDS, "invariant")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return next(k for k in INVARIANT_KINDS if getattr(self, k) is not None)
-
-    @property
-    def spec(self) -> BaseModel:
-        return getattr(self, self.kind)  # type: ignore[no-any-return]
+    KINDS = INVARIANT_KINDS
+    WHAT = "invariant"
+    SHORTHAND = _SHORTHAND
 
 
 if TYPE_CHECKING:

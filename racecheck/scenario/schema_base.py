@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from ..errors import ConfigError
 from ..faults import validate_glob
@@ -52,3 +52,45 @@ def _exactly_one(model: BaseModel, kinds: tuple[str, ...], what: str) -> None:
         raise ValueError(
             f"each {what} is a one-key mapping such as '- {kinds[0]}: ...'; got "
             + (", ".join(given) if given else "none") + f" (kinds: {', '.join(kinds)})")
+
+
+class OneKindItem(_Strict):
+    """A list item naming one kind: a one-key mapping from the kind to its options, where a bare
+    kind name means no options and a bare string value fills the kind's main option.
+
+    Subclasses set ``KINDS`` (the kinds, in documented order), ``WHAT`` (``"fault"``) and
+    ``SHORTHAND`` (kind -> (the option a bare string fills, whether that option is a list)).
+    """
+
+    KINDS: ClassVar[tuple[str, ...]] = ()
+    WHAT: ClassVar[str] = "item"
+    SHORTHAND: ClassVar[dict[str, tuple[str, bool]]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shape(cls, data: Any) -> Any:
+        data = _one_key(data)
+        if isinstance(data, dict):
+            out = {}
+            for k, v in data.items():
+                if v is None:
+                    v = {}
+                elif isinstance(v, str) and k in cls.SHORTHAND:
+                    field, is_list = cls.SHORTHAND[k]
+                    v = {field: [v] if is_list else v}
+                out[k] = v
+            data = out
+        return data
+
+    @model_validator(mode="after")
+    def _one(self) -> OneKindItem:
+        _exactly_one(self, self.KINDS, self.WHAT)
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in self.KINDS if getattr(self, k) is not None)
+
+    @property
+    def spec(self) -> BaseModel:
+        return getattr(self, self.kind)  # type: ignore[no-any-return]

@@ -14,10 +14,10 @@ import re
 import typing
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, Field, create_model, field_validator
 
 from .. import faults as F
-from .schema_base import _check_glob, _error_class, _exactly_one, _one_key, _Strict
+from .schema_base import OneKindItem, _check_glob, _error_class, _Strict
 
 # Bounds every kind's common options have (the constructors check them too).
 _COMMON_LIMITS: dict[str, dict[str, float]] = {"nth": {"ge": 1}, "p": {"ge": 0.0, "le": 1.0}}
@@ -95,37 +95,12 @@ FAULT_OPTIONS: dict[str, type[BaseModel]] = {k.name: options_model(k) for k in Y
 _SHORTHAND = {k.name: _shorthand(k) for k in YAML_KINDS}
 
 
-class FaultItemBase(_Strict):
+class FaultItemBase(OneKindItem):
     """One fault: a one-key mapping from the fault kind to its options (a string fills the first option)."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _shape(cls, data: Any) -> Any:
-        data = _one_key(data)
-        if isinstance(data, dict):
-            out = {}
-            for k, v in data.items():
-                if v is None:
-                    v = {}
-                elif isinstance(v, str) and k in _SHORTHAND:
-                    field, is_list = _SHORTHAND[k]
-                    v = {field: [v] if is_list else v}
-                out[k] = v
-            data = out
-        return data
-
-    @model_validator(mode="after")
-    def _one(self) -> FaultItemBase:
-        _exactly_one(self, FAULT_KINDS, "fault")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return next(k for k in FAULT_KINDS if getattr(self, k) is not None)
-
-    @property
-    def spec(self) -> BaseModel:
-        return getattr(self, self.kind)  # type: ignore[no-any-return]
+    KINDS = FAULT_KINDS
+    WHAT = "fault"
+    SHORTHAND = _SHORTHAND
 
 
 if TYPE_CHECKING:
