@@ -31,6 +31,7 @@ from ..faults import FaultInjector
 from ..scheduling import Controller
 from ..scheduling.async_controller import AsyncController
 from ..search_hooks import search_options
+from .threads import ThreadExecutor
 
 if TYPE_CHECKING:
     from ..runner import Runner
@@ -41,9 +42,8 @@ if TYPE_CHECKING:
 class ProcessExecutor:
     """``mode="processes"``: the run's :class:`ProcessPool` (``Runner.process_pool()``) hands out workers."""
 
-    def make_controller(self, runner: Runner, strategy: Strategy) -> Controller:
-        cfg = runner.cfg
-        return Controller(strategy, cfg.n, quantum=cfg.quantum, fairness=cfg.fairness)
+    # Process workers reach their points through their pipes; the same thread Controller picks who moves.
+    make_controller = ThreadExecutor.make_controller
 
     def run_trial(self, runner: Runner, index: int, injector: FaultInjector,
                   controller: Controller | AsyncController | None, strategy: Strategy | None) -> TrialOutcome:
