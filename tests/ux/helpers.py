@@ -43,3 +43,22 @@ def dump_dom(path: str, width: int = 1400) -> str:
                               capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
+
+
+# A check-then-act claim written as a target module of its own (pytester and CLI projects):
+# racecheck.point between the check and the act lets a controlled strategy interleave them.
+CLAIM_BUGGY = """\
+import racecheck
+claims = {}
+def reset(): claims.clear()
+def spawn(job): ...
+def trigger(job="j"):
+    racecheck.point("check")
+    if job in claims:
+        return False
+    racecheck.point("claim")
+    claims[job] = 1
+    spawn(job)
+    return True
+"""
+CLAIM_FIXED = CLAIM_BUGGY.replace('    racecheck.point("claim")\n', "")  # no switch between check and act: atomic

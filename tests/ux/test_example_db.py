@@ -12,6 +12,8 @@ import pytest
 from racecheck.example_db import ExampleDB, from_setting, run_examples_first
 
 from . import ux_targets as t
+from .helpers import CLAIM_BUGGY as BUGGY
+from .helpers import CLAIM_FIXED as FIXED
 from .helpers import SPAWN
 
 PROJECT = """\
@@ -26,22 +28,6 @@ def test_spawn(race):
     result.assert_ok()
 """
 
-BUGGY = """\
-import racecheck
-claims = {}
-def reset(): claims.clear()
-def spawn(job): ...
-def trigger(job="j"):
-    racecheck.point("check")
-    if job in claims:
-        return False
-    racecheck.point("claim")
-    claims[job] = 1
-    spawn(job)
-    return True
-"""
-
-FIXED = BUGGY.replace('    racecheck.point("claim")\n', "")  # no point between check and act: atomic
 
 
 def _files(root: Path) -> list[Path]:

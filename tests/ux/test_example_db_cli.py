@@ -15,23 +15,11 @@ import pytest
 
 from racecheck.example_db import ExampleDB
 
+from .helpers import CLAIM_BUGGY as BUGGY
+from .helpers import CLAIM_FIXED as FIXED
+
 ROOT = Path(__file__).resolve().parents[2]
 
-BUGGY = """\
-import racecheck
-claims = {}
-def reset(): claims.clear()
-def spawn(job): ...
-def trigger(job="j"):
-    racecheck.point("check")
-    if job in claims:
-        return False
-    racecheck.point("claim")
-    claims[job] = 1
-    spawn(job)
-    return True
-"""
-FIXED = BUGGY.replace('    racecheck.point("claim")\n', "")  # no switch between check and act: atomic
 
 SCENARIO = """\
 name: {name}

@@ -7,6 +7,9 @@ import re
 
 import pytest
 
+from .helpers import CLAIM_BUGGY as BUGGY
+from .helpers import CLAIM_FIXED as FIXED
+
 FIND = """\
 import racecheck
 import target_mod
@@ -23,6 +26,7 @@ import pytest
 import racecheck
 import target_mod
 
+
 @pytest.mark.racecheck(strategy="replay", schedule="{schedule}")
 def test_pinned(race):
     race.spy("target_mod:spawn", key="job")
@@ -32,21 +36,6 @@ def test_pinned(race):
     result.assert_ok()
 """
 
-BUGGY = """\
-import racecheck
-claims = {}
-def reset(): claims.clear()
-def spawn(job): ...
-def trigger(job="j"):
-    racecheck.point("check")
-    if job in claims:
-        return False
-    racecheck.point("claim")
-    claims[job] = 1
-    spawn(job)
-    return True
-"""
-FIXED = BUGGY.replace('    racecheck.point("claim")\n', "")
 
 
 def _choices(schedule: str) -> tuple[str, str]:
