@@ -204,14 +204,12 @@ def driver_races() -> list[dict[str, Any]]:
     """pct on every driver's check-then-insert, lost update and unlocked claim: trials needed per seed."""
     _tests_on_path()
     from drivers import scenarios as ds
-    from drivers.targets import apg, kv, pg2, schema
-
-    from benchmarks.targets import pg3_races
+    from drivers.targets import apg, kv, pg2, pg3, schema
 
     rows: list[dict[str, Any]] = []
     with infra.postgres("SELECT 1", ()) as pg:
         try:
-            for family, mod, mode in (("psycopg2", pg2, "threads"), ("psycopg 3", pg3_races, "threads"),
+            for family, mod, mode in (("psycopg2", pg2, "threads"), ("psycopg 3", pg3, "threads"),
                                       ("asyncpg (controlled asyncio)", apg, "asyncio")):
                 for scen, (target, inv) in ds.buggy(mod).items():
                     needed = _per_seed(target, 30, args=(pg.url,), setup=schema.reset(pg.url),
