@@ -144,9 +144,10 @@ class RowCount:
 
     def check(self, trial: TrialRecord) -> list[Violation]:
         n = len(sql_rows(self.source, self.sql))
-        if self.bounds.outside(n) is None:
+        bad = self.bounds.outside(n)
+        if bad is None:
             return []
-        expected = self.bounds.outside(n).partition(", ")[2]  # type: ignore[union-attr]
+        expected = bad.partition(", ")[2]
         return [Violation(self.name, f"{self.sql.strip()!r} returned {n} row(s); {expected}")]
 
 
