@@ -51,8 +51,7 @@ def run(target: Callable[..., Any] | str, **options: Any) -> RunResult:
     """
     check_keywords(options, RunConfig)
     cfg = RunConfig(target=target, **options)
-    first = Schedule.decode(cfg.schedule).trial if cfg.schedule and cfg.strategy == "replay" else 0
-    return Runner(cfg, first_trial=first).run()  # a replayed schedule runs as the trial it recorded
+    return Runner(cfg).run()
 
 
 def replay(target: Callable[..., Any] | str, schedule: str, *, times: int = 10, **options: Any) -> ReplayResult:
@@ -68,7 +67,7 @@ def replay(target: Callable[..., Any] | str, schedule: str, *, times: int = 10, 
     last: RunResult | None = None
     for _ in range(times):
         cfg = RunConfig(target=target, **options)
-        runner = Runner(cfg, first_trial=sched.trial)
+        runner = Runner(cfg)
         res = runner.run()
         if not res.ok:
             hits += 1
@@ -92,9 +91,10 @@ class ReplayResult:
 
 
 class Runner:
-    def __init__(self, cfg: RunConfig, first_trial: int = 0) -> None:
+    def __init__(self, cfg: RunConfig) -> None:
         self.cfg = cfg
-        self.first_trial = first_trial
+        # a replayed schedule runs as the trial it recorded (its seeded fault draws depend on it)
+        self.first_trial = Schedule.decode(cfg.schedule).trial if cfg.schedule and cfg.strategy == "replay" else 0
         self.seed = int(cfg.seed or 0)
         self._outages = BackendOutages()
         self._parked: list[_runtime.Runtime] = []
