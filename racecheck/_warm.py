@@ -1,183 +1,185 @@
-"""Worker processes forked from a warm template: a private forkserver with the target imported.
+"""Worker processes forked from a warm template: an interpreter with the target imported.
 
-``multiprocessing``'s forkserver is one per interpreter with one preload list; a run needs
-its own (its target's modules imported), so this keeps a ``ForkServer`` per template and a
-``Process`` class that asks that one to fork. The rest (pipes, barriers, join, exit codes,
-kill) is the standard library's forkserver machinery.
+The runner starts the template (``racecheck._zygote``) with one end of a socket pair and
+asks it for a whole trial's workers in one message: the workers' specs, the trial's start
+pipe and each worker's pipe end. The template forks them, reaps them and reports each exit
+status back on the socket, which a reader thread here hands to the :class:`Worker` objects
+(``pid``, ``is_alive``, ``join``, ``kill``, ``exitcode``, as a ``multiprocessing.Process``).
 
-Starting a template costs an interpreter start and the imports of racecheck, the drivers'
-libraries and the target: several bare interpreter starts. A run that ends hands its
-template back (:func:`release`) and the next run of the same target takes it
+Starting a template costs an interpreter start and the imports of racecheck, the target and
+the drivers' libraries the runner uses: several bare interpreter starts. A run that ends
+hands its template back (:func:`release`) and the next run of the same target takes it
 (:func:`acquire`) when nothing it was made from changed: the target, the modules, sys.path,
 the working directory, the environment, and the mtime of every source file it imported
 outside the standard library and installed packages. The template never ran a trigger, so
 its workers start from the module as imported, exactly as a new template's would. One
-template is kept, only for runs on the main thread (a template dies with the thread that
-started it); it is stopped when another one is kept and at exit, and its directory
-(``racecheck-warm-<pid>-*``) is reclaimed by the next run if the process was killed.
+template is kept, only for runs on the main thread (a template gets SIGTERM when the thread
+that started it ends); it is stopped when another one is kept and at exit. It dies with the
+runner, taking its workers and the runs' directories with it.
 """
 
 from __future__ import annotations
 
 import atexit
-import io
+import itertools
 import json
 import os
-import shutil
-import tempfile
+import signal
+import socket
+import subprocess
+import sys
 import threading
-import time
-from multiprocessing import context, forkserver, popen_forkserver, process, reduction, spawn, util
 from typing import Any
 
-_SERVERS: dict[int, Any] = {}  # id -> multiprocessing.forkserver.ForkServer
+from ._zygote import recv_msg, send_msg
 
 
-class _Popen(popen_forkserver.Popen):
-    def _launch(self, process_obj: Any) -> None:  # as popen_forkserver.Popen, on our server
-        server = _SERVERS[process_obj._racecheck_template]
-        prep_data = spawn.get_preparation_data(process_obj._name)
-        # The worker needs racecheck._worker and the target (already imported in the template),
-        # never the parent's __main__ (a script, or pytest): do not re-import it in every worker.
-        prep_data.pop("init_main_from_name", None)
-        prep_data.pop("init_main_from_path", None)
-        buf = io.BytesIO()
-        context.set_spawning_popen(self)
-        try:
-            reduction.dump(prep_data, buf)
-            reduction.dump(process_obj, buf)
-        finally:
-            context.set_spawning_popen(None)
-        self.sentinel, w = server.connect_to_new_process(self._fds)  # type: ignore[attr-defined]
-        _parent_w = os.dup(w)
-        self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))  # type: ignore[attr-defined]
-        with open(w, "wb", closefd=True) as f:
-            f.write(buf.getbuffer())
-        self.pid = forkserver.read_signed(self.sentinel)
+class Worker:
+    """A worker process forked by the template, as the runner sees it."""
 
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.exitcode: int | None = None
+        self._done = threading.Event()
 
-class WarmProcess(context.ForkServerProcess):
-    _racecheck_template = 0
+    def is_alive(self) -> bool:
+        return not self._done.is_set()
 
-    @staticmethod
-    def _Popen(process_obj: Any) -> Any:
-        return _Popen(process_obj)
+    def join(self, timeout: float | None = None) -> None:
+        self._done.wait(timeout)
+
+    def kill(self) -> None:
+        if self.is_alive():
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def exited(self, code: int) -> None:
+        self.exitcode = code
+        self._done.set()
 
 
 class Template:
     """One warm template: start it, ask whether forking from it is safe, fork workers, stop it."""
 
     key_of_run: tuple[object, ...] = ()  # what it was made from (``acquire``)
+    keepable = False  # made by :func:`start` (may outlive the run)
     files: dict[str, int]  # source file -> mtime_ns, as imported in the template
-    own_dir: str | None = None  # a directory of its own (a kept template outlives the run's)
 
-    def __init__(self, target: str, modules: list[str], status_path: str) -> None:
+    def __init__(self, target: str, modules: list[str], drivers: tuple[str, ...] | list[str] = ()) -> None:
+        from subprocess import _args_from_interpreter_flags  # type: ignore[attr-defined]
+
         self.files = {}
-        self.server: Any = forkserver.ForkServer()
-        self.server.set_forkserver_preload(["racecheck._zygote"])
-        self.key = id(self.server)
-        _SERVERS[self.key] = self.server
-        self.status_path = status_path
-        self.ctx = context._default_context.get_context("forkserver")
-        import sys
-
-        params = json.dumps({"target": target, "modules": modules, "status": status_path,
+        self._status: dict[str, Any] | None = None
+        self._gone = False
+        self._lock = threading.Lock()  # the fields below, and sending
+        self._changed = threading.Condition(self._lock)
+        self._workers: dict[int, Worker] = {}
+        self._replies: dict[int, tuple[list[int], str]] = {}
+        self._ids = itertools.count(1)
+        params = json.dumps({"target": target, "modules": modules, "drivers": list(drivers),
                              "sys_path": list(sys.path), "runner": os.getpid()})
-        saved = os.environ.get("RACECHECK_ZYGOTE")
-        os.environ["RACECHECK_ZYGOTE"] = params  # read (and removed) by racecheck._zygote
-        # The server's socket goes in the run's temp dir (reclaimed by the runner's pid when a
-        # SIGKILLed run leaves it), not in a pymp-* dir that only an orderly exit removes.
-        config = process.current_process()._config  # type: ignore[attr-defined]
-        saved_tmp = config.get("tempdir")
-        config["tempdir"] = os.path.dirname(status_path)
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ, RACECHECK_ZYGOTE=params)  # read (and removed) by racecheck._zygote
+        cmd = [sys.executable, *_args_from_interpreter_flags(), "-c",
+               f"from racecheck._zygote import serve; serve({theirs.fileno()})"]
         try:
-            self.server.ensure_running()
+            self.proc = subprocess.Popen(cmd, pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
+        except BaseException:
+            ours.close()
+            raise
         finally:
-            if saved_tmp is None:
-                config.pop("tempdir", None)
-            else:
-                config["tempdir"] = saved_tmp
-            if saved is None:
-                os.environ.pop("RACECHECK_ZYGOTE", None)
-            else:
-                os.environ["RACECHECK_ZYGOTE"] = saved
+            theirs.close()
+        self.sock = ours
+        self.pid = self.proc.pid
+        self._reader = threading.Thread(target=self._read, name="racecheck-template", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                got = recv_msg(self.sock)
+            except (OSError, EOFError, ValueError):
+                got = None
+            with self._lock:
+                if got is None:
+                    self._gone = True  # its workers die with it (their pdeathsig)
+                    for w in self._workers.values():
+                        w.exited(-int(signal.SIGKILL))
+                    self._workers.clear()
+                    self._changed.notify_all()
+                    return
+                msg = got[0]
+                if msg[0] == "exit":
+                    if msg[1] in self._workers:
+                        self._workers.pop(msg[1]).exited(msg[2])
+                elif msg[0] == "forked":
+                    self._replies[msg[1]] = (msg[2], msg[3])
+                    self._changed.notify_all()
+                elif msg[0] == "status":
+                    self._status = msg[1]
+                    self._changed.notify_all()
 
     def verdict(self, timeout: float) -> tuple[bool, str]:
         """(safe, why not) once the template has imported everything, or (False, why) after ``timeout``."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            try:
-                with open(self.status_path) as fh:
-                    st = json.load(fh)
-                self.files = dict(st.get("files", {}))
-                return bool(st["safe"]), str(st["reason"])
-            except (OSError, ValueError):
-                pid = self.server._forkserver_pid
-                if pid is not None:
-                    try:
-                        done, _ = os.waitpid(pid, os.WNOHANG)
-                    except ChildProcessError:
-                        done = pid
-                    if done:
-                        return False, "the template process exited while importing the target"
-                time.sleep(0.002)
-        return False, f"the template did not finish importing the target within {timeout:.0f}s"
+        with self._changed:
+            self._changed.wait_for(lambda: self._status is not None or self._gone, timeout)
+            st = self._status
+        if st is None:
+            if self._gone:
+                return False, "the template process exited while importing the target"
+            return False, f"the template did not finish importing the target within {timeout:.0f}s"
+        self.files = dict(st.get("files", {}))
+        return bool(st["safe"]), str(st["reason"])
 
-    def process(self, **kwargs: Any) -> WarmProcess:
-        p = WarmProcess(**kwargs)
-        p._racecheck_template = self.key
-        return p
+    def fork(self, common: dict[str, Any], specs: list[Any], fds: list[int], timeout: float) -> list[Worker]:
+        """One worker per spec, forked in one go; ``fds``: the start pipe's read end, then each worker's pipe."""
+        with self._lock:
+            if self._gone:
+                raise RuntimeError("the warm template is gone")
+            gid = next(self._ids)
+            send_msg(self.sock, ("fork", gid, common, specs), fds)  # may raise a pickling error: nothing sent
+            ok = self._changed.wait_for(lambda: gid in self._replies or self._gone, timeout)
+            if gid not in self._replies:
+                raise RuntimeError("the warm template died while forking workers" if ok else
+                                   f"the warm template did not fork {len(specs)} workers within {timeout:.0f}s")
+            pids, error = self._replies.pop(gid)
+            workers = [Worker(pid) for pid in pids]
+            self._workers.update((w.pid, w) for w in workers)
+        if error:
+            for w in workers:
+                w.kill()
+            raise RuntimeError(error)
+        return workers
 
     def alive(self) -> bool:
-        pid = self.server._forkserver_pid
-        if pid is None:
-            return False
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return False
-        return not done
+        return not self._gone and self.proc.poll() is None
 
     def close(self) -> None:
-        _SERVERS.pop(self.key, None)
-        srv = self.server
-        pid = srv._forkserver_pid
-        if srv._forkserver_alive_fd is not None:
-            try:
-                os.close(srv._forkserver_alive_fd)  # the server exits when this pipe closes
-            except OSError:
-                pass
-            srv._forkserver_alive_fd = None
-        if pid is not None:
-            try:
-                os.kill(pid, 15)
-                os.waitpid(pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
-        addr = srv._forkserver_address
-        if addr and not util.is_abstract_socket_namespace(addr):
-            try:
-                os.unlink(addr)
-            except OSError:
-                pass
-        srv._forkserver_pid = None
-        srv._forkserver_address = None
-        if self.own_dir is not None:
-            shutil.rmtree(self.own_dir, ignore_errors=True)
-            self.own_dir = None
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # the template sees EOF and exits; the reader wakes
+        except OSError:
+            pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(5)
+        self.sock.close()
 
 
 # -- one template kept between runs --------------------------------------------------------------
 
-WARM_PREFIX = "racecheck-warm-"
+WARM_PREFIX = "racecheck-warm-"  # the directories of 0.3.0's templates, still reclaimed when stale
 _kept: list[Template] = []
 _kept_lock = threading.Lock()
 
 
-def run_key(target: str, modules: list[str]) -> tuple[object, ...]:
-    import sys
-
-    return (os.getpid(), target, tuple(modules), tuple(sys.path), os.getcwd(), tuple(sorted(os.environ.items())))
+def run_key(target: str, modules: list[str], drivers: tuple[str, ...] | list[str] = ()) -> tuple[object, ...]:
+    return (os.getpid(), target, tuple(modules), tuple(drivers), tuple(sys.path), os.getcwd(),
+            tuple(sorted(os.environ.items())))
 
 
 def _unchanged(files: dict[str, int]) -> bool:
@@ -190,9 +192,9 @@ def _unchanged(files: dict[str, int]) -> bool:
     return True
 
 
-def acquire(target: str, modules: list[str]) -> Template | None:
+def acquire(target: str, modules: list[str], drivers: tuple[str, ...] | list[str] = ()) -> Template | None:
     """The kept template, when it was made for exactly this run and still lives; else None."""
-    key = run_key(target, modules)
+    key = run_key(target, modules, drivers)
     with _kept_lock:
         if not _kept:
             return None
@@ -203,23 +205,17 @@ def acquire(target: str, modules: list[str]) -> Template | None:
     return None
 
 
-def start(target: str, modules: list[str]) -> Template:
-    """A new template, in a directory of its own so that it may be kept after the run."""
-    own = tempfile.mkdtemp(prefix=f"{WARM_PREFIX}{os.getpid()}-")
-    try:
-        tpl = Template(target, modules, os.path.join(own, "template.json"))
-    except BaseException:
-        shutil.rmtree(own, ignore_errors=True)
-        raise
-    tpl.own_dir = own
-    tpl.key_of_run = run_key(target, modules)
+def start(target: str, modules: list[str], drivers: tuple[str, ...] | list[str] = ()) -> Template:
+    """A new template that may be kept after the run."""
+    tpl = Template(target, modules, drivers)
+    tpl.keepable = True
+    tpl.key_of_run = run_key(target, modules, drivers)
     return tpl
 
 
 def release(tpl: Template) -> None:
     """The run is over: keep ``tpl`` for the next run of the same target, or stop it."""
-    keep = (threading.current_thread() is threading.main_thread() and tpl.own_dir is not None
-            and tpl.alive())
+    keep = threading.current_thread() is threading.main_thread() and tpl.keepable and tpl.alive()
     with _kept_lock:
         old = list(_kept)
         _kept[:] = [tpl] if keep else []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import select
 import signal
 import sys
 import threading
@@ -65,6 +66,10 @@ class PipeGate:
             except OSError:
                 pass
 
+    def tell(self, kind: str) -> None:
+        with self.lock:
+            self.conn.send((kind,))
+
     def call(self, action: str, params: dict[str, Any]) -> Any:
         with self.lock:
             self.conn.send(("call", action, params))
@@ -74,24 +79,43 @@ class PipeGate:
         return value
 
 
-def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
+class StartGun:
+    """The trial's start: every worker says it is ready, then waits for the runner's one shot.
+
+    The runner writes one byte per worker into the trial's start pipe once all are ready
+    (``g``), or as soon as one says its setup failed (``a``): the workers blocked on the pipe
+    wake together, with no shared semaphore to create per trial.
+    """
+
+    def __init__(self, reader: Any) -> None:  # the pipe's read end: an fd, or a Connection (spawn)
+        self._reader = reader  # keeps a Connection (and so its fd) open
+        self.fd: int = reader if isinstance(reader, int) else reader.fileno()
+
+    def wait(self, gate: PipeGate, timeout: float) -> bool:
+        gate.tell("ready")
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        return bool(ready) and os.read(self.fd, 1) == b"g"
+
+    def abort(self, gate: PipeGate) -> None:
+        gate.tell("abort")
+
+
+def worker_main(spec: WorkerSpec, conn: Any, gun: StartGun) -> None:
     """Prepare (imports, spies, drivers) as soon as spawned, then wait for the trial's parameters.
 
     The runner spawns the next trial's workers while the current trial runs, so the
     interpreter start and imports overlap with useful work.
     """
-    from .parent_watch import watch_parent
+    if not spec.extra.get("forked"):
+        from .parent_watch import watch_parent
 
-    # a SIGKILLed runner (or template) leaves no worker behind, nor the run's directory, nor the
-    # template's own (it may outlive the run, see racecheck._warm)
-    watch_parent(os.path.dirname(spec.stack_path), runner=spec.extra.get("runner_pid"),
-                 also_dirs=(spec.extra["template_dir"],) if spec.extra.get("template_dir") else ())
-    for p in reversed(spec.sys_path):
-        if p not in sys.path:
-            sys.path.insert(0, p)
-    if "environ" in spec.extra:  # forked from the template: take the parent's environment of now
-        os.environ.clear()
-        os.environ.update(spec.extra["environ"])
+        # a SIGKILLed runner leaves no spawned worker behind, nor the run's directory (a forked
+        # worker dies with its template, which dies with the runner and removes the directory;
+        # the template also set the run's environment and sys.path before forking)
+        watch_parent(os.path.dirname(spec.stack_path))
+        for p in reversed(spec.sys_path):
+            if p not in sys.path:
+                sys.path.insert(0, p)
     env_only = FaultInjector(spec.faults, spec.seed, 0)
     applied: list[tuple[str, Fault]] = []  # recorded into the history once the trial's runtime exists
     for f in env_only.env_faults("start", spec.worker):
@@ -143,17 +167,15 @@ def worker_main(spec: WorkerSpec, conn: Any, barrier: Any) -> None:
         rt.record(h.ERROR, type=type(setup_error).__name__, message=f"worker setup failed: {setup_error}",
                   stage="setup")
         gate.finish(spec.worker)
-        barrier.abort()  # the others must not wait for a worker that will never come
+        gun.abort(gate)  # the others must not wait for a worker that will never come
         os._exit(0)
     for f in injector.env_faults("before_trigger", spec.worker):
         apply_env(f)
         applied.append(("before_trigger", f))
     record_env_faults(rt, applied)
-    try:
-        # The others may still be starting (interpreter, imports) under CPU load: that is not
-        # the trigger's time, so do not let the barrier break after only the trial timeout.
-        barrier.wait(timeout=spec.timeout + STARTUP_GRACE)
-    except threading.BrokenBarrierError:
+    # The others may still be starting (interpreter, imports) under CPU load: that is not
+    # the trigger's time, so do not give up after only the trial timeout.
+    if not gun.wait(gate, spec.timeout + STARTUP_GRACE):
         gate.finish(spec.worker)
         return
     try:

@@ -1,19 +1,79 @@
-"""Imported in the warm template (a private forkserver) before it forks any worker.
+"""The warm template's side: import once, then fork each trial's workers in one go.
 
-It imports what every worker of the run needs (racecheck's worker code, the target's
-module, the modules its spies and drivers patch) once, then says whether forking from here
-is safe: a thread or a socket the imports left behind would be shared by every forked
-worker (a module-level database connection used by 4 processes at once). The parent reads
-that verdict from ``status`` and falls back to spawn when it is not safe.
+The template is an interpreter the runner starts (``racecheck._warm``) with one end of a
+socket pair. It imports what every worker of the run needs (racecheck's worker code, the
+target's module, the modules its spies patch, the drivers' libraries the runner uses)
+once, then says whether forking from here is safe: a thread or a socket the imports left
+behind would be shared by every forked worker (a module-level database connection used by
+4 processes at once). The runner falls back to spawn when it is not safe.
+
+Then it serves. One request forks a whole trial's workers: the specs are unpickled once,
+here, before the forks, and the environment and ``sys.path`` of the run are set once, so a
+worker starts straight in :func:`racecheck._worker.worker_main` with nothing to decode. The
+template reaps its workers and reports each exit status; it dies with the runner (and then
+kills its workers and removes the runs' directories), and each worker dies with it.
 
 The parameters come in the environment variable ``RACECHECK_ZYGOTE`` (JSON), removed here so
-that the workers do not see it.
+that the workers do not see it. The wire helpers below are shared with the runner's side.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
+import select
+import signal
+import socket
+import struct
+import sys
+from typing import Any
+
+_HEAD = struct.Struct("!II")  # payload length, number of file descriptors that follow
+_FDS_PER_MESSAGE = 250  # below the kernel's SCM_MAX_FD (253)
+PR_SET_PDEATHSIG = 1
+
+
+# -- the wire (both sides) -------------------------------------------------------------------------
+
+
+def send_msg(sock: socket.socket, obj: Any, fds: list[int] | tuple[int, ...] = ()) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(_HEAD.pack(len(data), len(fds)) + data)
+    for i in range(0, len(fds), _FDS_PER_MESSAGE):
+        socket.send_fds(sock, [b"F"], list(fds[i:i + _FDS_PER_MESSAGE]))
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
+    buf = bytearray(n)
+    view, got = memoryview(buf), 0
+    while got < n:
+        k = sock.recv_into(view[got:], n - got)
+        if k == 0:
+            return None
+        got += k
+    return bytes(buf)
+
+
+def recv_msg(sock: socket.socket) -> tuple[Any, list[int]] | None:
+    """The next message and the descriptors sent with it; None once the other side is gone."""
+    head = _recv_exact(sock, _HEAD.size)
+    if head is None:
+        return None
+    size, nfds = _HEAD.unpack(head)
+    data = _recv_exact(sock, size)
+    if data is None:
+        return None
+    fds: list[int] = []
+    while len(fds) < nfds:
+        _, got, _, _ = socket.recv_fds(sock, 1, _FDS_PER_MESSAGE)
+        if not got:
+            return None
+        fds.extend(got)
+    return pickle.loads(data), fds
+
+
+# -- importing once --------------------------------------------------------------------------------
 
 
 def _sockets() -> set[str]:
@@ -42,9 +102,8 @@ def _threads() -> int:
 
 def _user_files() -> dict[str, int]:
     """The source files of the modules imported here that are not the standard library's or an
-    installed package's (the target's own code): the parent reuses this template for a later run
-    only while none of them changed (``_warm.reusable``)."""
-    import sys
+    installed package's (the target's own code): the runner reuses this template for a later run
+    only while none of them changed (``racecheck._warm``)."""
     import sysconfig
 
     lib = tuple(p for k in ("stdlib", "platstdlib", "purelib", "platlib") if (p := sysconfig.get_paths().get(k)))
@@ -60,17 +119,8 @@ def _user_files() -> dict[str, int]:
     return out
 
 
-def _prepare() -> None:
-    raw = os.environ.pop("RACECHECK_ZYGOTE", None)
-    if raw is None:
-        return
-    params = json.loads(raw)
-    if "runner" in params:
-        from .parent_watch import die_with_parent
-
-        die_with_parent(int(params["runner"]))  # a SIGKILLed runner leaves no template behind
-    import sys
-
+def prepare(params: dict[str, Any]) -> dict[str, Any]:
+    """Import everything the workers need; the verdict the runner reads (``safe``, ``reason``)."""
     for p in reversed(params.get("sys_path", [])):
         if p not in sys.path:
             sys.path.insert(0, p)
@@ -79,29 +129,31 @@ def _prepare() -> None:
     try:
         import importlib
 
-        # what unpickling a worker (WarmProcess, its pipe, the trial's Barrier) imports
-        from multiprocessing import connection, heap, popen_forkserver, synchronize  # noqa: F401
+        # the worker body and everything it imports, and what every worker's setup imports
+        from multiprocessing import connection  # noqa: F401 - each worker's pipe
 
-        # warm: the worker body and everything it imports, and what every worker's setup imports
-        from . import _warm, _worker, env_watch, instrument, search_hooks  # noqa: F401
+        from . import _worker, env_watch, instrument, search_hooks  # noqa: F401
         from .drivers import BY_NAME, install_drivers  # noqa: F401
         from .scheduling import virtual_time  # noqa: F401 - install_search's, in every worker
         from .spy import load_callable
 
-        for name in params.get("modules", []):
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                continue  # a driver for a library that is not installed: the worker reports it as before
-            driver = BY_NAME.get(name)
-            if driver is not None:
-                # Its installer module (imported, not installed: the worker patches its own copy),
-                # else each forked worker imports (and, without bytecode caches, compiles) it again.
-                importlib.import_module(f"racecheck.drivers.{driver.installer}")
         try:
             load_callable(params["target"])
         except Exception as exc:  # noqa: BLE001 - the worker imports it again and reports the error
             problem = f"importing the target failed in the template ({type(exc).__name__}: {exc})"
+        for name in params.get("modules", []):
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                continue  # the worker reports it as before
+        for name in params.get("drivers", []):
+            driver = BY_NAME.get(name)
+            if driver is not None and driver.module in sys.modules:
+                # Its installer module (imported, not installed: the worker patches its own copy),
+                # else each forked worker imports (and, without bytecode caches, compiles) it again.
+                # A library neither the target nor the runner imported stays out: a bigger template
+                # makes every fork and every worker's exit slower, for every run.
+                importlib.import_module(f"racecheck.drivers.{driver.installer}")
     except BaseException as exc:  # noqa: BLE001 - never kill the template: fall back to spawn
         problem = f"the template could not import racecheck's worker ({type(exc).__name__}: {exc})"
     if not problem and _threads() > 1:
@@ -116,10 +168,164 @@ def _prepare() -> None:
         # by page) the template's whole heap.
         gc.collect()
         gc.freeze()
-    tmp = params["status"] + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump({"safe": not problem, "reason": problem, "pid": os.getpid(), "files": _user_files()}, fh)
-    os.replace(tmp, params["status"])
+    return {"safe": not problem, "reason": problem, "pid": os.getpid(), "files": _user_files()}
 
 
-_prepare()
+# -- serving ---------------------------------------------------------------------------------------
+
+
+class _Server:
+    def __init__(self, sock: socket.socket) -> None:
+        import ctypes
+
+        self.sock = sock
+        self.children: set[int] = set()
+        self.dirs: set[str] = set()  # the runs' directories, removed if the runner dies
+        self.pid = os.getpid()
+        self.libc: Any = None
+        try:
+            self.libc = ctypes.CDLL(None, use_errno=True)
+        except OSError:
+            pass
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # the wakeup fd says a worker exited
+        signal.signal(signal.SIGTERM, lambda *_: self.shutdown())  # the runner died (pdeathsig) or close()
+
+    def shutdown(self) -> None:
+        """Kill the workers still running, remove the runs' directories, exit."""
+        import shutil
+        import time
+
+        for pid in list(self.children):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        end = time.monotonic() + 2.0
+        while self.children and time.monotonic() < end:
+            try:
+                pid, _ = os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+            self.children.discard(pid)
+        for d in self.dirs:
+            shutil.rmtree(d, ignore_errors=True)
+        os._exit(0)
+
+    def reap(self) -> None:
+        try:
+            while os.read(self.wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.children.discard(pid)
+            self.send(("exit", pid, os.waitstatus_to_exitcode(status)))
+
+    def send(self, msg: Any) -> None:
+        try:
+            send_msg(self.sock, msg)
+        except OSError:
+            self.shutdown()  # the runner is gone
+
+    def fork(self, gid: int, common: dict[str, Any], specs: list[Any], fds: list[int]) -> None:
+        from multiprocessing.connection import Connection
+
+        if common["environ"] != os.environ:  # as a spawned worker would inherit it now
+            os.environ.clear()
+            os.environ.update(common["environ"])
+        for p in reversed(common["sys_path"]):
+            if p not in sys.path:
+                sys.path.insert(0, p)
+        if common.get("run_dir"):
+            self.dirs.add(common["run_dir"])
+        gun, conns = fds[0], fds[1:]
+        pids: list[int] = []
+        error = ""
+        for i, spec in enumerate(specs):
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                error = f"the warm template could not fork worker {i}: {exc}"
+                break
+            if pid == 0:
+                self._child(spec, Connection(conns[i]), gun, fds)
+            self.children.add(pid)
+            pids.append(pid)
+        for fd in fds:
+            os.close(fd)
+        self.send(("forked", gid, pids, error))
+
+    def _child(self, spec: Any, conn: Any, gun: int, fds: list[int]) -> None:
+        code = 1
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            if self.libc is not None:
+                self.libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)  # dies with the template
+            if os.getppid() != self.pid:
+                os._exit(1)  # the template died before the prctl
+            for fd in (self.sock.fileno(), self.wake_r, self.wake_w, *fds):
+                if fd not in (conn.fileno(), gun):
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            from ._worker import StartGun, worker_main
+
+            worker_main(spec, conn, StartGun(gun))
+            code = 0
+        except BaseException:  # noqa: BLE001 - as multiprocessing does: print it, exit 1
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+
+    def loop(self) -> None:
+        while True:
+            try:
+                ready, _, _ = select.select([self.sock.fileno(), self.wake_r], [], [])
+            except InterruptedError:
+                continue
+            if self.wake_r in ready:
+                self.reap()
+            if self.sock.fileno() in ready:
+                try:
+                    got = recv_msg(self.sock)
+                except OSError:
+                    got = None
+                if got is None:
+                    self.shutdown()  # the runner closed the template, or died
+                    return
+                msg, fds = got
+                if msg[0] == "fork":
+                    self.fork(msg[1], msg[2], msg[3], fds)
+
+
+def serve(fd: int) -> None:
+    """The template's main: prepare, report, then fork workers on request until the runner goes."""
+    sock = socket.socket(fileno=fd)
+    raw = os.environ.pop("RACECHECK_ZYGOTE", None)
+    params: dict[str, Any] = json.loads(raw) if raw else {}
+    if "runner" in params:
+        from .parent_watch import die_with_parent
+
+        # SIGTERM, not SIGKILL: the handler kills the workers and removes the runs' directories
+        die_with_parent(int(params["runner"]), signal.SIGTERM)
+    server = _Server(sock)  # handlers first: a SIGTERM from now on cleans up
+    status = prepare(params)
+    server.send(("status", status))
+    if status["safe"]:
+        server.loop()
+    server.shutdown()

@@ -56,10 +56,10 @@ def watch_parent(cleanup_dir: str | None = None, poll: float = 0.2,
     return thread
 
 
-def die_with_parent(expected_parent: int) -> None:
-    """Make this process (a single-threaded one: the warm template) die when its parent dies.
+def die_with_parent(expected_parent: int, sig: int = signal.SIGKILL) -> None:
+    """Make this process (a single-threaded one: the warm template) get ``sig`` when its parent dies.
 
-    PR_SET_PDEATHSIG sends SIGKILL when the thread that started us ends; checking the parent
+    PR_SET_PDEATHSIG sends ``sig`` when the thread that started us ends; checking the parent
     pid right after closes the race of a parent that died before the prctl. Without prctl
     (not Linux) only the check is done.
     """
@@ -67,7 +67,7 @@ def die_with_parent(expected_parent: int) -> None:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
     except (OSError, AttributeError):
         pass
     if os.getppid() != expected_parent:

@@ -15,6 +15,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import pickle
+import queue
 import shutil
 import signal
 import sys
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _runtime
 from .. import history as h
-from .._worker import STARTUP_GRACE, WorkerSpec, worker_main
+from .._worker import STARTUP_GRACE, StartGun, WorkerSpec, worker_main
 from ..errors import ConfigError
 from ..faults import FaultInjector
 from ..scheduling import Controller
@@ -55,44 +56,93 @@ class ProcessExecutor:
 
 
 class _Generation:
-    """The n worker processes of one trial, spawned ahead of time."""
+    """The n worker processes of one trial, started ahead of time, and the trial's start pipe."""
 
     def __init__(self, runner: Runner, tmp: str, number: int, template: Any = None) -> None:
+        from multiprocessing.connection import Pipe
+
         cfg = runner.cfg
         assert isinstance(cfg.target, str)
-        ctx = template.ctx if template is not None else mp.get_context("spawn")
-        make = template.process if template is not None else ctx.Process
-        self.barrier = ctx.Barrier(cfg.n)
+        self.n = cfg.n
         self.procs: list[Any] = []
         self.conns: list[Any] = []
-        self.stack_paths: list[str] = []
+        self.stack_paths = [os.path.join(tmp, f"stack-{number}-{i}.txt") for i in range(cfg.n)]
+        self._ready = 0
+        self._fired = False
+        self._lock = threading.Lock()
         clock = any(f.action == "clock" for f in cfg.faults)
+        faults, spies, path = list(cfg.faults), list(cfg.spies), list(sys.path)  # one copy, shared by the pickle
+        search = search_options(cfg)  # virtual time and instrument in the worker
+        specs = []
         for i in range(cfg.n):
-            stack = os.path.join(tmp, f"stack-{number}-{i}.txt")
-            spec = WorkerSpec(i, cfg.target, runner.trigger_args(i), dict(cfg.kwargs), "", stack,
-                              list(cfg.faults), runner.seed, -1, list(cfg.spies), tuple(cfg.drivers),
-                              False, list(sys.path), cfg.timeout, clock)
-            spec.extra["search"] = search_options(cfg)  # virtual time and instrument in the worker
-            spec.extra["runner_pid"] = os.getpid()  # a forked worker's parent is the template
+            spec = WorkerSpec(i, cfg.target, runner.trigger_args(i), dict(cfg.kwargs), "", self.stack_paths[i],
+                              faults, runner.seed, -1, spies, tuple(cfg.drivers), False, path, cfg.timeout, clock)
+            spec.extra["search"] = search
+            spec.extra["forked"] = template is not None
+            specs.append(spec)
+        gun_r: int | None = None
+        self._gun_w: int | None = None
+        self._gun_conn: Any = None  # spawn: the start pipe's write end as a Connection
+        if template is not None:
+            gun_r, self._gun_w = os.pipe()
+        child_conns: list[Any] = []
+        try:
             if template is not None:
-                spec.extra["environ"] = dict(os.environ)  # as a spawned worker would inherit it now
-                spec.extra["template_dir"] = template.own_dir
+                for _ in specs:
+                    parent_conn, child_conn = Pipe()
+                    self.conns.append(parent_conn)
+                    child_conns.append(child_conn)
+                common = {"environ": dict(os.environ), "sys_path": path, "run_dir": tmp}
+                try:
+                    self.procs = template.fork(common, specs, [gun_r, *(c.fileno() for c in child_conns)],
+                                               STARTUP_GRACE)
+                except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                    raise _unpicklable(exc) from exc
+            else:
+                self._spawn(specs)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            for c in child_conns:
+                c.close()
+            if gun_r is not None:
+                os.close(gun_r)
+
+    def _spawn(self, specs: list[WorkerSpec]) -> None:
+        ctx = mp.get_context("spawn")
+        gun_r, gun_w = ctx.Pipe(duplex=False)
+        self._gun_conn = gun_w
+        self._gun_w = gun_w.fileno()
+        for spec in specs:
             try:
                 pickle.dumps(spec)
             except Exception as exc:  # noqa: BLE001
-                self.close()
-                raise ConfigError(
-                    "process mode sends the trigger's arguments, spies and faults to each worker, but they "
-                    f"cannot be pickled ({exc}); use plain values and 'arg,names' spy keys instead of lambdas"
-                ) from exc
+                raise _unpicklable(exc) from exc
             parent_conn, child_conn = ctx.Pipe()
-            p = make(target=worker_main, args=(spec, child_conn, self.barrier),
-                     name=f"racecheck-w{i}", daemon=True)
+            p = ctx.Process(target=worker_main, args=(spec, child_conn, StartGun(gun_r)),
+                            name=f"racecheck-w{spec.worker}", daemon=True)
             p.start()
             child_conn.close()
             self.procs.append(p)
             self.conns.append(parent_conn)
-            self.stack_paths.append(stack)
+        gun_r.close()
+
+    def ready(self) -> None:
+        """One worker is ready to start: all are, so fire."""
+        with self._lock:
+            self._ready += 1
+            go = self._ready == self.n
+        if go:
+            self.fire(b"g")
+
+    def fire(self, what: bytes) -> None:
+        """Start every worker (``g``), or tell them one will never come (``a``); once."""
+        with self._lock:
+            if self._fired or self._gun_w is None:
+                return
+            self._fired = True
+            os.write(self._gun_w, what * self.n)
 
     def close(self) -> None:
         for c in self.conns:
@@ -104,6 +154,19 @@ class _Generation:
             if p.is_alive():
                 p.kill()
             p.join(5)
+        with self._lock:
+            self._fired = True
+            if self._gun_conn is not None:
+                self._gun_conn.close()
+            elif self._gun_w is not None:
+                os.close(self._gun_w)
+            self._gun_w = None
+
+
+def _unpicklable(exc: BaseException) -> ConfigError:
+    return ConfigError(
+        "process mode sends the trigger's arguments, spies and faults to each worker, but they "
+        f"cannot be pickled ({exc}); use plain values and 'arg,names' spy keys instead of lambdas")
 
 
 def _read_stack(path: str, wait: float = 3.0) -> str:
@@ -158,6 +221,7 @@ class ProcessPool:
         self._prefetch: threading.Thread | None = None
         self._next_error: BaseException | None = None
         self.template: Any = None
+        self.servers = _Servers()
         try:
             runner.worker_start = self._start_template()
         except BaseException:
@@ -173,16 +237,22 @@ class ProcessPool:
         if why:
             return f"spawn ({why})"
         from .. import _warm
+        from ..drivers import BY_NAME
 
         assert isinstance(cfg.target, str)
-        modules = sorted({s.target.partition(":")[0] for s in cfg.spies if ":" in s.target}
-                         | set(cfg.drivers))
-        kept = _warm.acquire(cfg.target, modules)
+        # The spied modules, and the drivers' libraries this process uses (a target that imports
+        # its client inside the trigger most likely shares it with the test around it); the
+        # target's own imports come with it. A library nobody here imported stays out of the
+        # template: every fork and every worker's exit costs more with each megabyte it holds.
+        libraries = {BY_NAME[d].module for d in cfg.drivers if d in BY_NAME and BY_NAME[d].module in sys.modules}
+        modules = sorted({s.target.partition(":")[0] for s in cfg.spies if ":" in s.target} | libraries)
+        drivers = tuple(cfg.drivers)
+        kept = _warm.acquire(cfg.target, modules, drivers)
         if kept is not None:
             self.template = kept  # made for this very target, sys.path and environment; never ran
             return "fork (from a warm template)"
         try:
-            template = _warm.start(cfg.target, modules)
+            template = _warm.start(cfg.target, modules, drivers)
         except Exception as exc:  # noqa: BLE001 - spawn still works
             return f"spawn (the warm template could not start: {type(exc).__name__}: {exc})"
         safe, reason = template.verdict(STARTUP_GRACE)
@@ -237,10 +307,11 @@ class ProcessPool:
 
             release(self.template)  # kept for the next run of this target, or stopped
             self.template = None
+        self.servers.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def _serve(runner: Runner, worker: int, conn: Any, controller: Controller | None) -> None:
+def _serve(runner: Runner, worker: int, conn: Any, controller: Controller | None, gen: _Generation) -> None:
     try:
         while True:
             msg = conn.recv()
@@ -248,6 +319,10 @@ def _serve(runner: Runner, worker: int, conn: Any, controller: Controller | None
                 if controller is not None:
                     controller.arrive(worker, msg[1])
                 conn.send("go")
+            elif msg[0] == "ready":
+                gen.ready()
+            elif msg[0] == "abort":
+                gen.fire(b"a")
             elif msg[0] == "finish":
                 if controller is not None:
                     controller.finish(worker)
@@ -259,6 +334,53 @@ def _serve(runner: Runner, worker: int, conn: Any, controller: Controller | None
     except (EOFError, OSError, TypeError):  # TypeError: the pipe was closed under recv()
         if controller is not None:
             controller.finish(worker)
+
+
+class _Servers:
+    """Daemon threads serving the workers' pipes, reused from trial to trial.
+
+    Starting a thread per worker per trial cost more than a forked worker's own setup.
+    ``ThreadPoolExecutor`` reuses threads too, but its threads are not daemons: a pipe that
+    never closes would keep the interpreter from exiting.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Any, tuple[Any, ...], threading.Event] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._threads = 0
+
+    def submit(self, fn: Any, *args: Any) -> threading.Event:
+        done = threading.Event()
+        with self._lock:
+            new = self._idle == 0
+            if new:
+                self._threads += 1
+            else:
+                self._idle -= 1
+        self._jobs.put((fn, args, done))
+        if new:
+            threading.Thread(target=self._loop, name="racecheck-serve", daemon=True).start()
+        return done
+
+    def _loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            fn, args, done = job
+            try:
+                fn(*args)
+            finally:
+                done.set()
+                with self._lock:
+                    self._idle += 1
+
+    def close(self) -> None:
+        with self._lock:
+            count, self._threads, self._idle = self._threads, 0, 0
+        for _ in range(count):
+            self._jobs.put(None)
 
 
 def _wait_for_trial(procs: list[Any], events_path: str, timeout: float) -> None:
@@ -297,9 +419,7 @@ def run_process_trial(runner: Runner, index: int, controller: Controller | None,
         if controller is not None:
             controller.register_task(i, gen.procs[i].pid)
         conn.send(("trial", index, events_path, controller is not None))
-        t = threading.Thread(target=_serve, args=(runner, i, conn, controller), daemon=True)
-        t.start()
-        servers.append(t)
+        servers.append(pool.servers.submit(_serve, runner, i, conn, controller, gen))
     _wait_for_trial(gen.procs, events_path, cfg.timeout)
     hung = [i for i, p in enumerate(gen.procs) if p.is_alive()]
     stacks: dict[str, str] = {}
@@ -314,8 +434,8 @@ def run_process_trial(runner: Runner, index: int, controller: Controller | None,
         for i in hung:
             stacks[f"w{i}"] = _read_stack(gen.stack_paths[i])
     gen.close()
-    for t in servers:
-        t.join(1.0)
+    for done in servers:
+        done.wait(1.0)
     events = h.read_jsonl(events_path)
     try:
         os.unlink(events_path)

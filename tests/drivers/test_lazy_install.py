@@ -85,3 +85,59 @@ def test_a_library_imported_before_the_run_is_instrumented_at_once(race_redis_re
                                                if e.worker is not None]}}))
     """, URL=race_redis_real.url)
     assert len(got["seen"]) == 2, got
+
+
+PROCESS_TARGET = '''
+import os, sys
+
+LIBS = {libs!r}
+
+def loaded():
+    return [m for m in LIBS if m in sys.modules]
+
+def lazy_get(key):
+    import redis  # not imported by the runner, nor by this module: the worker imports it
+    redis.Redis.from_url(os.environ["URL"]).get(key)
+'''
+
+
+def _process_python(tmp_path, code: str, **env: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    (tmp_path / "lazy_process_target.py").write_text(PROCESS_TARGET.format(libs=LIBS))
+    return _python(code, PYTHONPATH=f"{ROOT}{os.pathsep}{tmp_path}", **env)
+
+
+def test_a_forked_worker_holds_only_the_driver_libraries_the_runner_or_target_imported(tmp_path) -> None:
+    """The warm template imports a driver's library only when the runner has it: a bigger template
+    makes every fork and every worker's exit slower."""
+    code = """
+        import ast, json, sys
+        {pre}
+        import racecheck
+
+        res = racecheck.run("lazy_process_target:loaded", n=2, trials=1, mode="processes", timeout=60)
+        res.assert_ok()
+        ends = [ast.literal_eval(e.payload["result"]) for e in res.trials[0].history if e.kind == "end"]
+        print("RESULT " + json.dumps({{"start": res.worker_start, "loaded": ends}}))
+    """
+    bare = _process_python(tmp_path, code.format(pre=""))
+    assert bare["start"] == "fork (from a warm template)"
+    assert bare["loaded"] == [[], []], bare
+    with_redis = _process_python(tmp_path, code.format(pre="import redis"))
+    assert with_redis["loaded"] == [["redis"], ["redis"]], with_redis  # from the template, not re-imported
+
+
+def test_a_library_first_imported_inside_a_process_worker_records(tmp_path, race_redis_real) -> None:
+    key = race_redis_real.key("lazy-process")
+    got = _process_python(tmp_path, f"""
+        import json, sys
+        import racecheck
+
+        res = racecheck.run("lazy_process_target:lazy_get", n=2, trials=1, mode="processes", timeout=60,
+                            worker_args=lambda i: ({key!r},))
+        res.assert_ok()
+        assert "redis" not in sys.modules
+        print("RESULT " + json.dumps({{"start": res.worker_start,
+            "seen": [e.name for e in res.trials[0].history.filter("redis") if e.worker is not None]}}))
+    """, URL=race_redis_real.url)
+    assert got["start"] == "fork (from a warm template)"
+    assert len(got["seen"]) == 2 and all("GET" in s for s in got["seen"]), got

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -78,15 +76,68 @@ def test_die_with_parent_kills_the_child_when_its_parent_is_sigkilled(tmp_path: 
 
 
 @linux_only
-def test_the_template_socket_lives_in_the_run_temp_dir() -> None:
-    """A SIGKILLed run leaves its temp dir to the next run's reclaim; a pymp-* dir nobody reclaims."""
-    tmp = tempfile.mkdtemp(prefix="racecheck-test-warm-")
-    template = Template("json:dumps", [], os.path.join(tmp, "template.json"))
+def test_the_template_leaves_nothing_in_the_temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The template talks over a socket pair: no socket file, no pymp-* dir that only an orderly exit removes."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the template's (and its workers') temp dir
+    template = Template("json:dumps", [])
     try:
         assert template.verdict(60)[0]
-        assert os.path.dirname(template.server._forkserver_address) == tmp
+        assert list(tmp_path.iterdir()) == []
     finally:
         template.close()
-        left = os.listdir(tmp)
-        shutil.rmtree(tmp)
-    assert left == ["template.json"]  # close() removed the socket
+    assert not proc_alive(template.pid)
+    assert list(tmp_path.iterdir()) == []
+
+
+SLEEPER = textwrap.dedent('''
+    import os, time
+
+    def sleeper():
+        with open(os.path.join(os.environ["RC_PIDS"], str(os.getpid())), "w") as f:
+            f.write(str(os.getppid()))
+        time.sleep(120)
+''')
+
+RUN = textwrap.dedent('''
+    import racecheck
+    res = racecheck.run("killed_template_targets:sleeper", mode="processes", n=2, trials=1, timeout=300)
+    crashes = [e.name for t in res.trials for e in t.history if e.kind == "crash"]
+    print(res.worker_start, "|", res.trials[0].hung, "|", crashes)
+''')
+
+
+@linux_only
+def test_a_sigkilled_template_takes_its_workers_with_it_and_the_run_goes_on(tmp_path: Path) -> None:
+    """A forked worker has the template as its parent and dies with it (PR_SET_PDEATHSIG); the runner,
+    told by the closed socket, sees its workers gone instead of waiting out the timeout."""
+    (tmp_path / "killed_template_targets.py").write_text(SLEEPER)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    env = dict(ENV, RC_PIDS=str(pids), PYTHONPATH=f"{ROOT}{os.pathsep}{tmp_path}")
+    proc = subprocess.Popen([sys.executable, "-c", RUN], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    workers: list[int] = []
+    try:
+        end = time.monotonic() + 120
+        while sum(1 for p in pids.iterdir() if p.read_text()) < 2:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < end, "the workers never started"
+            time.sleep(0.05)
+        workers = [int(p.name) for p in pids.iterdir()]
+        (template,) = {int(p.read_text()) for p in pids.iterdir()}
+        assert template != proc.pid
+        os.kill(template, signal.SIGKILL)
+        end = time.monotonic() + 10
+        while any(proc_alive(w) for w in workers) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not [w for w in workers if proc_alive(w)], "workers outlived their SIGKILLed template"
+        out, err = proc.communicate(timeout=60)  # far less than the trial's 300 s timeout
+        assert proc.returncode == 0, err
+        assert out.startswith("fork (from a warm template) | False |"), out
+        assert out.count("exit code -9") == 2, out  # each worker's death is in the history
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        for w in workers:
+            if proc_alive(w):
+                os.kill(w, signal.SIGKILL)
