@@ -133,7 +133,7 @@ def prepare(params: dict[str, Any]) -> dict[str, Any]:
         from multiprocessing import connection  # noqa: F401 - each worker's pipe
 
         from . import _worker, env_watch, instrument, search_hooks  # noqa: F401
-        from .drivers import BY_NAME, install_drivers  # noqa: F401
+        from .drivers import BY_NAME, install_drivers, remember_availability  # noqa: F401
         from .scheduling import virtual_time  # noqa: F401 - install_search's, in every worker
         from .spy import load_callable
 
@@ -154,6 +154,7 @@ def prepare(params: dict[str, Any]) -> dict[str, Any]:
                 # A library neither the target nor the runner imported stays out: a bigger template
                 # makes every fork and every worker's exit slower, for every run.
                 importlib.import_module(f"racecheck.drivers.{driver.installer}")
+        remember_availability()
     except BaseException as exc:  # noqa: BLE001 - never kill the template: fall back to spawn
         problem = f"the template could not import racecheck's worker ({type(exc).__name__}: {exc})"
     if not problem and _threads() > 1:
@@ -248,24 +249,42 @@ class _Server:
                 sys.path.insert(0, p)
         if common.get("run_dir"):
             self.dirs.add(common["run_dir"])
+        from ._worker import prepare_worker
+
         gun, conns = fds[0], fds[1:]
         pids: list[int] = []
         error = ""
-        for i, spec in enumerate(specs):
-            try:
-                pid = os.fork()
-            except OSError as exc:
-                error = f"the warm template could not fork worker {i}: {exc}"
-                break
-            if pid == 0:
-                self._child(spec, Connection(conns[i]), gun, fds)
-            self.children.add(pid)
-            pids.append(pid)
-        for fd in fds:
-            os.close(fd)
-        self.send(("forked", gid, pids, error))
+        # What every worker would set up alike is set up once, here, and undone after the forks:
+        # each worker inherits the patched process instead of patching its own copy.
+        prepared = prepare_worker(specs[0]) if specs else None
+        try:
+            for i, spec in enumerate(specs):
+                try:
+                    pid = os.fork()
+                except OSError as exc:
+                    error = f"the warm template could not fork worker {i}: {exc}"
+                    break
+                if pid == 0:
+                    self._child(spec, Connection(conns[i]), gun, fds, prepared)
+                self.children.add(pid)
+                pids.append(pid)
+        finally:
+            for fd in fds:
+                os.close(fd)
+            broken = False
+            if prepared is not None:
+                try:
+                    prepared.close()
+                except Exception:  # noqa: BLE001 - a patch it cannot undo: no more workers from here
+                    import traceback
 
-    def _child(self, spec: Any, conn: Any, gun: int, fds: list[int]) -> None:
+                    traceback.print_exc()
+                    broken = True
+        self.send(("forked", gid, pids, error))
+        if broken:
+            self.shutdown()  # the runner sees the template gone and says so
+
+    def _child(self, spec: Any, conn: Any, gun: int, fds: list[int], prepared: Any) -> None:
         code = 1
         try:
             signal.set_wakeup_fd(-1)
@@ -283,7 +302,7 @@ class _Server:
                         pass
             from ._worker import StartGun, worker_main
 
-            worker_main(spec, conn, StartGun(gun))
+            worker_main(spec, conn, StartGun(gun), prepared)
             code = 0
         except BaseException:  # noqa: BLE001 - as multiprocessing does: print it, exit 1
             import traceback
