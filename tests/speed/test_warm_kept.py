@@ -99,3 +99,23 @@ def test_a_run_on_another_thread_does_not_keep_its_template(kept_target: Path) -
     assert isinstance(tpl, int) and not _alive(tpl)  # stopped at the end of its run
     assert not glob.glob(os.path.join(tempfile.gettempdir(), f"{_warm.WARM_PREFIX}{os.getpid()}-*"))
     assert _template_of(_run("kept_target_mod:work")) != tpl  # the main thread starts (and keeps) its own
+
+
+def test_the_template_undoes_each_runs_patches_before_the_next_run() -> None:
+    """The template installs a run's spies once before forking its workers and undoes them after:
+    the next run on the same template (same module, another spy) sees only its own spy."""
+    _warm.close_kept()
+    try:
+        def effects(spied: str) -> set[str]:
+            res = racecheck.run("speed.warm_targets:call_both", n=2, trials=2, mode="processes", timeout=60,
+                                worker_args=lambda i: (i,), spies=[racecheck.spy(f"speed.warm_targets:{spied}")])
+            assert res.worker_start == FORK
+            return {e.name for tr in res.trials for e in tr.history if e.kind == "effect_begin"}
+
+        assert effects("notify") == {"notify"}
+        tpl = _warm._kept[0]
+        assert effects("audit") == {"audit"}
+        assert _warm._kept[0] is tpl  # the same template served both runs
+        assert effects("notify") == {"notify"}
+    finally:
+        _warm.close_kept()

@@ -27,3 +27,16 @@ def dedup(key: str = "pr-7@abc") -> str:
     SEEN[key] = True
     racecheck.effect("spawn", key=key)
     return "spawned"
+
+
+def notify(worker: int) -> None:
+    """Spied in one run, not in the next."""
+
+
+def audit(worker: int) -> None:
+    """Spied in the other run."""
+
+
+def call_both(worker: int) -> None:
+    notify(worker)
+    audit(worker)
