@@ -10,6 +10,7 @@ in ``TrialRecord.errors`` naming it, instead of a traceback or a run that never 
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -22,22 +23,53 @@ if TYPE_CHECKING:
 GRACE = 1.0  # seconds a worker thread may take to unwind after its trial ended
 
 
+class _Helper:
+    """A daemon thread that runs one call at a time for :func:`bounded`, kept for the next call."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue[tuple[Callable[[], None], threading.Event]] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._loop, name="racecheck-helper", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            fn, done = self.jobs.get()
+            try:
+                fn()
+            finally:
+                done.set()
+
+
+_IDLE: list[_Helper] = []  # helpers whose last call returned; one that timed out is never reused
+_IDLE_LOCK = threading.Lock()
+
+
 def bounded(fn: Callable[[], Any], timeout: float, what: str) -> str | None:
-    """Run ``fn`` in a helper thread for at most ``timeout`` s; the error text, or None when it returned."""
+    """Run ``fn`` in a helper thread for at most ``timeout`` s; the error text, or None when it returned.
+
+    The helper thread is reused by the next call (a thread start per trial's ``setup()`` cost
+    more than a fast database reset), unless this call did not return in time.
+    """
     failure: list[str] = []
 
     def body() -> None:
+        threading.current_thread().name = f"racecheck-{what.split('(')[0]}"
         try:
             fn()
         except BaseException as exc:  # noqa: BLE001 - reported as the run's error
             failure.append(f"{what} raised {type(exc).__name__}: {exc}")
 
-    t = threading.Thread(target=body, name=f"racecheck-{what.split('(')[0]}", daemon=True)
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
+    with _IDLE_LOCK:
+        helper = _IDLE.pop() if _IDLE else None
+    if helper is None:
+        helper = _Helper()
+    done = threading.Event()
+    helper.jobs.put((body, done))
+    if not done.wait(timeout):
         return (f"{what} did not finish within the trial timeout ({timeout}s); make it return, "
                 "or raise the run's timeout=")
+    with _IDLE_LOCK:
+        _IDLE.append(helper)
     return failure[0] if failure else None
 
 

@@ -103,12 +103,16 @@ class Runner:
         self.fault_decider: Callable[[int, int], bool] | None = None  # Hypothesis decides faults
         self.trial_injector: FaultInjector | None = None  # the running trial's (process workers ask it)
 
-    def process_pool(self) -> Any:
+    def pool(self, make: Callable[[Runner], Any]) -> Any:
+        """The run's workers-to-be (``make(self)`` on first use), closed when the run ends."""
         if self._pool is None:
-            from .execution.processes import ProcessPool
-
-            self._pool = ProcessPool(self)
+            self._pool = make(self)
         return self._pool
+
+    def process_pool(self) -> Any:
+        from .execution.processes import ProcessPool
+
+        return self.pool(ProcessPool)
 
     def close_pool(self) -> None:
         if self._pool is not None:

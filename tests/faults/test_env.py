@@ -82,3 +82,29 @@ def test_scrub_at_a_point_in_thread_mode_is_undone_after_the_trial(monkeypatch):
         assert [e.key for e in t.history.filter(h.EFFECT, name="before_point")] == ["here"]
         assert [e.key for e in t.history.filter(h.EFFECT, name="after_point")] == ["None"]
     assert os.environ["RACECHECK_PROBE_VAR"] == "here"
+
+
+@pytest.mark.parametrize("mode", ["threads", "asyncio"])
+def test_each_trial_starts_from_the_environment_before_the_run(monkeypatch, mode):
+    """A trigger that sets, changes and deletes variables: the next trial (and the caller) sees the
+    environment as it was, and an unchanged environment is left alone."""
+    monkeypatch.setenv("RACECHECK_ENV_KEEP", "kept")
+    monkeypatch.setenv("RACECHECK_ENV_DROP", "dropped-by-trigger")
+    monkeypatch.delenv("RACECHECK_ENV_NEW", raising=False)
+    seen: list[tuple[object, ...]] = []
+
+    def trigger() -> None:
+        seen.append((os.environ.get("RACECHECK_ENV_NEW"), os.environ.get("RACECHECK_ENV_DROP")))
+        os.environ["RACECHECK_ENV_NEW"] = "made-by-trigger"
+        os.environ.pop("RACECHECK_ENV_DROP", None)
+        os.environ["RACECHECK_ENV_KEEP"] = "changed"
+
+    async def atrigger() -> None:
+        trigger()
+
+    res = racecheck.run(atrigger if mode == "asyncio" else trigger, n=1, trials=3, mode=mode)
+    res.assert_ok()
+    assert seen == [(None, "dropped-by-trigger")] * 3
+    assert os.environ["RACECHECK_ENV_KEEP"] == "kept"
+    assert os.environ["RACECHECK_ENV_DROP"] == "dropped-by-trigger"
+    assert "RACECHECK_ENV_NEW" not in os.environ
