@@ -54,6 +54,7 @@ class PipeGate:
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.lock = threading.Lock()
+        self.controlled = True  # until the trial says otherwise: only a controller needs "finish"
 
     def arrive(self, worker: int, label: str) -> None:
         with self.lock:
@@ -61,6 +62,8 @@ class PipeGate:
             self.conn.recv()
 
     def finish(self, worker: int) -> None:
+        if not self.controlled:
+            return  # the runner learns the end from the closed pipe; one wakeup less per worker
         with self.lock:
             try:
                 self.conn.send(("finish",))
@@ -174,13 +177,9 @@ def worker_main(spec: WorkerSpec, conn: Any, gun: StartGun, prepared: Prepared |
     for f in env_only.env_faults("after_import", spec.worker):
         apply_env(f)
         applied.append(("after_import", f))
-    try:
-        msg = conn.recv()  # ("trial", index, events_path, controlled) or ("quit",)
-    except (EOFError, OSError):
-        os._exit(0)
-    if msg[0] != "trial":
-        os._exit(0)
-    _, spec.trial, spec.events_path, spec.controlled = msg
+    # The spec names the trial (index, events file, controlled or not): everything up to the
+    # start is done while the runner still runs the trial before, then the gun says when.
+    gate.controlled = spec.controlled
     injector = FaultInjector(spec.faults, spec.seed, spec.trial)
     # Probabilistic faults are decided by the runner, so the decisions join the schedule string.
     injector.decide = lambda idx, worker: bool(gate.call("decide", {"idx": idx, "worker": worker}))

@@ -58,15 +58,18 @@ class ProcessExecutor:
 class _Generation:
     """The n worker processes of one trial, started ahead of time, and the trial's start pipe."""
 
-    def __init__(self, runner: Runner, tmp: str, number: int, template: Any = None) -> None:
+    def __init__(self, runner: Runner, tmp: str, trial: int, controlled: bool, template: Any = None) -> None:
         from multiprocessing.connection import Pipe
 
         cfg = runner.cfg
+        self.trial = trial
+        self.controlled = controlled
+        self.events_path = os.path.join(tmp, f"events-{trial}.jsonl")
         assert isinstance(cfg.target, str)
         self.n = cfg.n
         self.procs: list[Any] = []
         self.conns: list[Any] = []
-        self.stack_paths = [os.path.join(tmp, f"stack-{number}-{i}.txt") for i in range(cfg.n)]
+        self.stack_paths = [os.path.join(tmp, f"stack-{trial}-{i}.txt") for i in range(cfg.n)]
         self._ready = 0
         self._fired = False
         self._lock = threading.Lock()
@@ -75,8 +78,9 @@ class _Generation:
         search = search_options(cfg)  # virtual time and instrument in the worker
         specs = []
         for i in range(cfg.n):
-            spec = WorkerSpec(i, cfg.target, runner.trigger_args(i), dict(cfg.kwargs), "", self.stack_paths[i],
-                              faults, runner.seed, -1, spies, tuple(cfg.drivers), False, path, cfg.timeout, clock)
+            spec = WorkerSpec(i, cfg.target, runner.trigger_args(i), dict(cfg.kwargs), self.events_path,
+                              self.stack_paths[i], faults, runner.seed, trial, spies, tuple(cfg.drivers), controlled,
+                              path, cfg.timeout, clock)
             spec.extra["search"] = search
             spec.extra["forked"] = template is not None
             specs.append(spec)
@@ -216,7 +220,8 @@ class ProcessPool:
         self.runner = runner
         _reclaim_stale_dirs()
         self.tmp = tempfile.mkdtemp(prefix=f"racecheck-procs-{os.getpid()}-")
-        self._count = 0
+        self._upcoming = 0
+        self._controlled = False  # whether the trials being made are gated by a controller
         self._next: _Generation | None = None
         self._prefetch: threading.Thread | None = None
         self._next_error: BaseException | None = None
@@ -264,15 +269,22 @@ class ProcessPool:
         self.template = template
         return "fork (from a warm template)"
 
-    def _spawn(self) -> _Generation:
-        self._count += 1
-        return _Generation(self.runner, self.tmp, self._count, self.template)
+    def _spawn(self, trial: int) -> _Generation:
+        return _Generation(self.runner, self.tmp, trial, self._controlled, self.template)
 
-    def take(self, prefetch: bool) -> _Generation:
-        gen = self._ready() or self._spawn()
+    def take(self, trial: int, prefetch: bool, controlled: bool) -> _Generation:
+        """The workers of ``trial`` (made ahead, or now), and start making those of the next one."""
+        gen = self._ready()
+        self._controlled = controlled
+        if gen is not None and (gen.trial, gen.controlled) != (trial, controlled):
+            gen.close()  # made for another trial (a search that skipped one): its specs name that one
+            gen = None
+        if gen is None:
+            gen = self._spawn(trial)
+        self._upcoming = trial + 1
         if prefetch:
             if self.template is None:
-                self._next = self._spawn()  # spawn's start() returns at once: the boot overlaps
+                self._next = self._spawn(trial + 1)  # spawn's start() returns at once: the boot overlaps
             else:
                 # a fork from the template returns once the fork server has forked: do it
                 # while this trial runs, not before it starts
@@ -282,7 +294,7 @@ class ProcessPool:
 
     def _fill(self) -> None:
         try:
-            self._next = self._spawn()
+            self._next = self._spawn(self._upcoming)
         except BaseException as exc:  # noqa: BLE001 - raised by the next take()
             self._next_error = exc
 
@@ -412,13 +424,12 @@ def run_process_trial(runner: Runner, index: int, controller: Controller | None,
                       prefetch: bool) -> TrialOutcome:
     cfg = runner.cfg
     pool = runner.process_pool()
-    gen = pool.take(prefetch)
-    events_path = os.path.join(pool.tmp, f"events-{index}.jsonl")
+    gen = pool.take(index, prefetch, controller is not None)
+    events_path = gen.events_path
     servers = []
     for i, conn in enumerate(gen.conns):
         if controller is not None:
             controller.register_task(i, gen.procs[i].pid)
-        conn.send(("trial", index, events_path, controller is not None))
         servers.append(pool.servers.submit(_serve, runner, i, conn, controller, gen))
     _wait_for_trial(gen.procs, events_path, cfg.timeout)
     hung = [i for i, p in enumerate(gen.procs) if p.is_alive()]
