@@ -76,7 +76,7 @@ class Template:
         self._lock = threading.Lock()  # the fields below, and sending
         self._changed = threading.Condition(self._lock)
         self._workers: dict[int, Worker] = {}
-        self._replies: dict[int, tuple[list[int], str]] = {}
+        self._replies: dict[int, tuple[list[Worker], str]] = {}
         self._ids = itertools.count(1)
         params = json.dumps({"target": target, "modules": modules, "drivers": list(drivers),
                              "sys_path": list(sys.path), "runner": os.getpid()})
@@ -115,7 +115,11 @@ class Template:
                     if msg[1] in self._workers:
                         self._workers.pop(msg[1]).exited(msg[2])
                 elif msg[0] == "forked":
-                    self._replies[msg[1]] = (msg[2], msg[3])
+                    # registered here, before the next message: a worker that exits at once has
+                    # its exit status right behind this reply
+                    workers = [Worker(pid) for pid in msg[2]]
+                    self._workers.update((w.pid, w) for w in workers)
+                    self._replies[msg[1]] = (workers, msg[3])
                     self._changed.notify_all()
                 elif msg[0] == "status":
                     self._status = msg[1]
@@ -144,9 +148,7 @@ class Template:
             if gid not in self._replies:
                 raise RuntimeError("the warm template died while forking workers" if ok else
                                    f"the warm template did not fork {len(specs)} workers within {timeout:.0f}s")
-            pids, error = self._replies.pop(gid)
-            workers = [Worker(pid) for pid in pids]
-            self._workers.update((w.pid, w) for w in workers)
+            workers, error = self._replies.pop(gid)
         if error:
             for w in workers:
                 w.kill()

@@ -42,3 +42,49 @@ def test_arguments_that_cannot_be_pickled_are_a_config_error(start_method: str) 
     with pytest.raises(ConfigError, match="cannot be pickled"):
         racecheck.run("speed.warm_targets:count_calls", n=2, trials=1, mode="processes", timeout=60,
                       worker_args=lambda i: (lambda: i,), start_method=start_method)
+
+
+def test_a_worker_whose_exit_status_comes_right_behind_the_fork_reply_is_seen_to_exit() -> None:
+    """The template's reply and a worker's exit status can arrive back to back (a worker whose setup
+    failed exits at once): the runner must register the worker before it reads the next message, or
+    the exit is lost and the trial waits out its timeout."""
+    import itertools
+    import socket
+    import threading
+
+    from racecheck import _warm
+    from racecheck._zygote import recv_msg, send_msg
+
+    ours, theirs = socket.socketpair()
+    tpl = object.__new__(_warm.Template)  # the runner's side only, against a scripted template
+    tpl.files, tpl._status, tpl._gone = {}, None, False
+    tpl._lock = threading.Lock()
+    tpl._changed = threading.Condition(tpl._lock)
+    tpl._workers, tpl._replies, tpl._ids, tpl.sock = {}, {}, itertools.count(1), ours
+    tpl._reader = threading.Thread(target=tpl._read, daemon=True)
+    tpl._reader.start()
+
+    def scripted_template() -> None:
+        got = recv_msg(theirs)
+        assert got is not None
+        gid = got[0][1]
+        for fd in got[1]:
+            os.close(fd)
+        send_msg(theirs, ("forked", gid, [424242], ""))  # and the exit right behind it
+        send_msg(theirs, ("exit", 424242, 0))
+
+    t = threading.Thread(target=scripted_template)
+    t.start()
+    try:
+        r, w = os.pipe()
+        (worker,) = tpl.fork({}, ["spec"], [r], timeout=10)
+        os.close(r)
+        os.close(w)
+        worker.join(10)
+        assert not worker.is_alive() and worker.exitcode == 0
+    finally:
+        t.join(10)
+        ours.shutdown(socket.SHUT_RDWR)
+        tpl._reader.join(10)
+        ours.close()
+        theirs.close()
