@@ -6,6 +6,9 @@
   with ``db.reset()`` as the setup of every trial. The fast path keeps the target's idle
   pooled connections; the re-clone terminates them, so that arm reconnects its pool after
   each reset (what a target must do against it). The same interleaving and medians.
+- the floor, in the same rounds: the same eight statements from eight plain threads
+  (started, released by one event, joined) with the same fast reset between loops, and no
+  racecheck at all; and racecheck's stress trials without any reset.
 
 Run alone: ``python benchmarks/bench_pg_reset.py [--quick]``.
 """
@@ -69,6 +72,40 @@ def trials_per_s(db: PostgresDB, trials: int, reconnect: bool) -> dict[str, Any]
             "verdict_ok": r.ok}
 
 
+def plain_loops_per_s(db: PostgresDB, loops: int) -> float:
+    """The floor: eight plain threads run the same statement, then the same reset; no racecheck."""
+    import threading
+
+    dispatcher.configure(db.url, N)
+    t0 = time.perf_counter()
+    for _ in range(loops):
+        go = threading.Event()
+        threads = [threading.Thread(target=lambda i=i, go=go: (go.wait(), dispatcher.dispatch_unique(i)))
+                   for i in range(N)]
+        for t in threads:
+            t.start()
+        go.set()
+        for t in threads:
+            t.join()
+        db.reset()
+        dispatcher.clear()
+    wall = time.perf_counter() - t0
+    dispatcher.close()
+    return loops / wall
+
+
+def no_reset_per_s(db: PostgresDB, trials: int) -> float:
+    dispatcher.configure(db.url, N)
+    t0 = time.perf_counter()
+    r = racecheck.run(dispatcher.dispatch_unique, n=N, trials=trials, strategy="stress", seed=3,
+                      setup=dispatcher.clear, worker_args=lambda i: (i,), stop_on_failure=False, timeout=30)
+    wall = time.perf_counter() - t0
+    dispatcher.close()
+    if r.trials_run != trials:
+        raise RuntimeError("the no-reset arm stopped early")
+    return trials / wall
+
+
 def run(quick: bool = False, log: Any = print) -> dict[str, Any]:
     from racecheck.backends.providers import provide_postgres
 
@@ -78,6 +115,7 @@ def run(quick: bool = False, log: Any = print) -> dict[str, Any]:
     server = provide_postgres()
     db = server.database(dispatcher.SCHEMA)
     raw: dict[str, dict[str, list[float]]] = {"re-clone": {}, "fast (pg_reset)": {}}
+    floor: dict[str, list[float]] = {}
     try:
         for rnd in range(rounds):
             for arm, clone in (("re-clone", True), ("fast (pg_reset)", False)):
@@ -89,6 +127,10 @@ def run(quick: bool = False, log: Any = print) -> dict[str, Any]:
                 if not res["verdict_ok"]:
                     raise RuntimeError(f"{arm}: the fixed target failed ({res['violating']} trials)")
                 raw[arm].setdefault("trials_per_s", []).append(res["trials_per_s"])
+            floor.setdefault("plain threads, same reset", []).append(plain_loops_per_s(db, trials))
+            floor.setdefault("racecheck stress, no reset", []).append(no_reset_per_s(db, trials))
+            log(f"  floor: plain threads + reset {floor['plain threads, same reset'][-1]:.0f}/s, "
+                f"racecheck without reset {floor['racecheck stress, no reset'][-1]:.0f}/s")
             log(f"  round {rnd + 1}/{rounds}: " + ", ".join(
                 f"{arm}: reset {v['reset_ms'][-1]:.1f} ms, {v['trials_per_s'][-1]:.0f} trials/s"
                 for arm, v in raw.items()))
@@ -96,7 +138,8 @@ def run(quick: bool = False, log: Any = print) -> dict[str, Any]:
         db.close()
         server.close()
     return {"rounds": rounds, "resets": resets, "trials": trials, "n": N,
-            "arms": {arm: {k: median(v) for k, v in series.items()} for arm, series in raw.items()}}
+            "arms": {arm: {k: median(v) for k, v in series.items()} for arm, series in raw.items()},
+            "floor": {k: median(v) for k, v in floor.items()}}
 
 
 def markdown(res: dict[str, Any]) -> str:
@@ -106,6 +149,8 @@ def markdown(res: dict[str, Any]) -> str:
              "| reset | reset, back to back | trials/s, N = 8, stress, with reset |", "|---|---|---|"]
     for arm, row in res["arms"].items():
         lines.append(f"| {arm} | {row['reset_ms']:.2f} ms | {row['trials_per_s']:.0f} |")
+    for arm, rate in res.get("floor", {}).items():
+        lines.append(f"| {arm} | | {rate:.0f} |")
     return "\n".join(lines)
 
 
