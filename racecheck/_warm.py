@@ -24,6 +24,7 @@ import atexit
 import itertools
 import json
 import os
+import pickle
 import signal
 import socket
 import subprocess
@@ -31,7 +32,12 @@ import sys
 import threading
 from typing import Any
 
-from ._zygote import recv_msg, send_msg
+from ._zygote import recv_msg, send_pickled
+from .errors import RacecheckError
+
+
+class SpecNotPicklable(RacecheckError):
+    """A worker's spec (its arguments, spies, faults) cannot be pickled to the template."""
 
 
 class Worker:
@@ -143,7 +149,11 @@ class Template:
             if self._gone:
                 raise RuntimeError("the warm template is gone")
             gid = next(self._ids)
-            send_msg(self.sock, ("fork", gid, common, specs), fds)  # may raise a pickling error: nothing sent
+            try:
+                data = pickle.dumps(("fork", gid, common, specs), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # noqa: BLE001 - a lambda, a local class...: nothing was sent
+                raise SpecNotPicklable(str(exc)) from exc
+            send_pickled(self.sock, data, fds)
             ok = self._changed.wait_for(lambda: gid in self._replies or self._gone, timeout)
             if gid not in self._replies:
                 raise RuntimeError("the warm template died while forking workers" if ok else

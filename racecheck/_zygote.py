@@ -38,7 +38,11 @@ PR_SET_PDEATHSIG = 1
 
 
 def send_msg(sock: socket.socket, obj: Any, fds: list[int] | tuple[int, ...] = ()) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    send_pickled(sock, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), fds)
+
+
+def send_pickled(sock: socket.socket, data: bytes, fds: list[int] | tuple[int, ...] = ()) -> None:
+    """Send a message already pickled (the sender checked it pickles), with ``fds`` behind it."""
     sock.sendall(_HEAD.pack(len(data), len(fds)) + data)
     for i in range(0, len(fds), _FDS_PER_MESSAGE):
         socket.send_fds(sock, [b"F"], list(fds[i:i + _FDS_PER_MESSAGE]))

@@ -97,10 +97,12 @@ class _Generation:
                     self.conns.append(parent_conn)
                     child_conns.append(child_conn)
                 common = {"environ": dict(os.environ), "sys_path": path, "run_dir": tmp}
+                from .._warm import SpecNotPicklable
+
                 try:
                     self.procs = template.fork(common, specs, [gun_r, *(c.fileno() for c in child_conns)],
                                                STARTUP_GRACE)
-                except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                except SpecNotPicklable as exc:
                     raise _unpicklable(exc) from exc
             else:
                 self._spawn(specs)
@@ -133,7 +135,7 @@ class _Generation:
         gun_r.close()
 
     def ready(self) -> None:
-        """One worker is ready to start: all are, so fire."""
+        """One more worker is ready to start; once all are, fire."""
         with self._lock:
             self._ready += 1
             go = self._ready == self.n
