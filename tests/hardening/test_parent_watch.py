@@ -16,6 +16,8 @@ from racecheck._warm import Template
 from racecheck.backends.cleanup import proc_alive
 from racecheck.parent_watch import _gone
 
+from .test_orphan_workers import TARGETS as ORPHAN_TARGETS
+
 ROOT = Path(__file__).resolve().parents[2]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl and /proc are Linux")
@@ -89,14 +91,7 @@ def test_the_template_leaves_nothing_in_the_temp_dir(tmp_path: Path, monkeypatch
     assert list(tmp_path.iterdir()) == []
 
 
-SLEEPER = textwrap.dedent('''
-    import os, time
-
-    def sleeper():
-        with open(os.path.join(os.environ["RC_PIDS"], str(os.getpid())), "w") as f:
-            f.write(str(os.getppid()))
-        time.sleep(120)
-''')
+SLEEPER = ORPHAN_TARGETS  # a trigger that writes its pid and its parent's, then sleeps
 
 RUN = textwrap.dedent('''
     import racecheck
