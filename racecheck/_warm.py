@@ -79,6 +79,7 @@ class Template:
         self.files = {}
         self._status: dict[str, Any] | None = None
         self._gone = False
+        self._failed = False  # a fork request failed: the template may not be reused
         self._lock = threading.Lock()  # the fields below, and sending
         self._changed = threading.Condition(self._lock)
         self._workers: dict[int, Worker] = {}
@@ -160,13 +161,14 @@ class Template:
                                    f"the warm template did not fork {len(specs)} workers within {timeout:.0f}s")
             workers, error = self._replies.pop(gid)
         if error:
+            self._failed = True  # not kept, not reused
             for w in workers:
                 w.kill()
             raise RuntimeError(error)
         return workers
 
     def alive(self) -> bool:
-        return not self._gone and self.proc.poll() is None
+        return not self._gone and not self._failed and self.proc.poll() is None
 
     def close(self) -> None:
         try:

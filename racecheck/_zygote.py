@@ -187,6 +187,7 @@ class _Server:
         self.children: set[int] = set()
         self.dirs: set[str] = set()  # the runs' directories, removed if the runner dies
         self.pid = os.getpid()
+        self.broken = ""  # why no more workers may be forked from here
         self.libc: Any = None
         try:
             self.libc = ctypes.CDLL(None, use_errno=True)
@@ -245,6 +246,11 @@ class _Server:
     def fork(self, gid: int, common: dict[str, Any], specs: list[Any], fds: list[int]) -> None:
         from multiprocessing.connection import Connection
 
+        if self.broken:
+            for fd in fds:
+                os.close(fd)
+            self.send(("forked", gid, [], self.broken))
+            return
         if common["environ"] != os.environ:  # as a spawned worker would inherit it now
             os.environ.clear()
             os.environ.update(common["environ"])
@@ -275,18 +281,16 @@ class _Server:
         finally:
             for fd in fds:
                 os.close(fd)
-            broken = False
             if prepared is not None:
                 try:
                     prepared.close()
-                except Exception:  # noqa: BLE001 - a patch it cannot undo: no more workers from here
+                except Exception as exc:  # noqa: BLE001 - this trial's workers are fine; no more after them
                     import traceback
 
                     traceback.print_exc()
-                    broken = True
+                    self.broken = (f"the warm template could not undo a trial's patches ({type(exc).__name__}: "
+                                   f"{exc}); run with start_method='spawn'")
         self.send(("forked", gid, pids, error))
-        if broken:
-            self.shutdown()  # the runner sees the template gone and says so
 
     def _child(self, spec: Any, conn: Any, gun: int, fds: list[int], prepared: Any) -> None:
         code = 1

@@ -57,7 +57,7 @@ def test_a_worker_whose_exit_status_comes_right_behind_the_fork_reply_is_seen_to
 
     ours, theirs = socket.socketpair()
     tpl = object.__new__(_warm.Template)  # the runner's side only, against a scripted template
-    tpl.files, tpl._status, tpl._gone = {}, None, False
+    tpl.files, tpl._status, tpl._gone, tpl._failed = {}, None, False, False
     tpl._lock = threading.Lock()
     tpl._changed = threading.Condition(tpl._lock)
     tpl._workers, tpl._replies, tpl._ids, tpl.sock = {}, {}, itertools.count(1), ours
