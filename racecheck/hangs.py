@@ -10,11 +10,11 @@ in ``TrialRecord.errors`` naming it, instead of a traceback or a run that never 
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from .daemon_pool import DaemonPool
 from .invariants import Violation
 
 if TYPE_CHECKING:
@@ -23,25 +23,7 @@ if TYPE_CHECKING:
 GRACE = 1.0  # seconds a worker thread may take to unwind after its trial ended
 
 
-class _Helper:
-    """A daemon thread that runs one call at a time for :func:`bounded`, kept for the next call."""
-
-    def __init__(self) -> None:
-        self.jobs: queue.SimpleQueue[tuple[Callable[[], None], threading.Event]] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._loop, name="racecheck-helper", daemon=True)
-        self.thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            fn, done = self.jobs.get()
-            try:
-                fn()
-            finally:
-                done.set()
-
-
-_IDLE: list[_Helper] = []  # helpers whose last call returned; one that timed out is never reused
-_IDLE_LOCK = threading.Lock()
+_HELPERS = DaemonPool("racecheck-helper")  # a helper whose call did not return is never reused
 
 
 def bounded(fn: Callable[[], Any], timeout: float, what: str) -> str | None:
@@ -59,17 +41,9 @@ def bounded(fn: Callable[[], Any], timeout: float, what: str) -> str | None:
         except BaseException as exc:  # noqa: BLE001 - reported as the run's error
             failure.append(f"{what} raised {type(exc).__name__}: {exc}")
 
-    with _IDLE_LOCK:
-        helper = _IDLE.pop() if _IDLE else None
-    if helper is None:
-        helper = _Helper()
-    done = threading.Event()
-    helper.jobs.put((body, done))
-    if not done.wait(timeout):
+    if not _HELPERS.submit(body).wait(timeout):
         return (f"{what} did not finish within the trial timeout ({timeout}s); make it return, "
                 "or raise the run's timeout=")
-    with _IDLE_LOCK:
-        _IDLE.append(helper)
     return failure[0] if failure else None
 
 

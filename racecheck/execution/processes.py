@@ -15,7 +15,6 @@ import contextlib
 import multiprocessing as mp
 import os
 import pickle
-import queue
 import shutil
 import signal
 import sys
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _runtime
 from .. import history as h
 from .._worker import STARTUP_GRACE, StartGun, WorkerSpec, worker_main
+from ..daemon_pool import DaemonPool
 from ..errors import ConfigError
 from ..faults import FaultInjector
 from ..scheduling import Controller
@@ -228,7 +228,7 @@ class ProcessPool:
         self._prefetch: threading.Thread | None = None
         self._next_error: BaseException | None = None
         self.template: Any = None
-        self.servers = _Servers()
+        self.servers = DaemonPool("racecheck-serve")  # the threads serving the workers' pipes
         try:
             runner.worker_start = self._start_template()
         except BaseException:
@@ -348,53 +348,6 @@ def _serve(runner: Runner, worker: int, conn: Any, controller: Controller | None
     except (EOFError, OSError, TypeError):  # TypeError: the pipe was closed under recv()
         if controller is not None:
             controller.finish(worker)
-
-
-class _Servers:
-    """Daemon threads serving the workers' pipes, reused from trial to trial.
-
-    Starting a thread per worker per trial cost more than a forked worker's own setup.
-    ``ThreadPoolExecutor`` reuses threads too, but its threads are not daemons: a pipe that
-    never closes would keep the interpreter from exiting.
-    """
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Any, tuple[Any, ...], threading.Event] | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._idle = 0
-        self._threads = 0
-
-    def submit(self, fn: Any, *args: Any) -> threading.Event:
-        done = threading.Event()
-        with self._lock:
-            new = self._idle == 0
-            if new:
-                self._threads += 1
-            else:
-                self._idle -= 1
-        self._jobs.put((fn, args, done))
-        if new:
-            threading.Thread(target=self._loop, name="racecheck-serve", daemon=True).start()
-        return done
-
-    def _loop(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            fn, args, done = job
-            try:
-                fn(*args)
-            finally:
-                done.set()
-                with self._lock:
-                    self._idle += 1
-
-    def close(self) -> None:
-        with self._lock:
-            count, self._threads, self._idle = self._threads, 0, 0
-        for _ in range(count):
-            self._jobs.put(None)
 
 
 def _wait_for_trial(procs: list[Any], events_path: str, timeout: float) -> None:
