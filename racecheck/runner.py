@@ -208,6 +208,11 @@ class Runner:
         verdict.note_trial(cfg, trial)
         return trial
 
+    def has_trial_after(self, index: int, strategy: Strategy | None) -> bool:
+        """Whether a trial may follow trial ``index`` (the executors start its workers ahead)."""
+        return index + 1 < self.first_trial + self.cfg.trials and not (
+            strategy is not None and strategy.exhausted())
+
     def trigger_args(self, worker: int) -> tuple[Any, ...]:
         if self.cfg.worker_args is not None:
             return tuple(self.cfg.worker_args(worker))

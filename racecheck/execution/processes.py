@@ -50,9 +50,7 @@ class ProcessExecutor:
                   controller: Controller | AsyncController | None, strategy: Strategy | None) -> TrialOutcome:
         assert not isinstance(controller, AsyncController)
         # start the next trial's workers now, unless this trial is the run's last
-        more = index + 1 < runner.first_trial + runner.cfg.trials and not (
-            strategy is not None and strategy.exhausted())
-        return run_process_trial(runner, index, controller, injector, more)
+        return run_process_trial(runner, index, controller, injector, runner.has_trial_after(index, strategy))
 
 
 class _Generation:

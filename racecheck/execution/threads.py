@@ -45,9 +45,7 @@ class ThreadExecutor:
         noise = runner.cfg.noise
         gate = controller if controller is not None else (
             NoiseGate(runner.seed, index, noise) if noise > 0 else None)
-        more = index + 1 < runner.first_trial + runner.cfg.trials and not (
-            strategy is not None and strategy.exhausted())
-        return run_thread_trial(runner, index, gate, injector, more)
+        return run_thread_trial(runner, index, gate, injector, runner.has_trial_after(index, strategy))
 
 
 class _Crew:
