@@ -104,6 +104,13 @@ class StartGun:
         gate.tell("abort")
 
 
+def prepend_sys_path(paths: list[str]) -> None:
+    """Put the runner's ``sys.path`` entries this process lacks in front, in the runner's order."""
+    for p in reversed(paths):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+
+
 @dataclass
 class Prepared:
     """A worker's setup that is the same for every worker of a run: patches, and the target."""
@@ -143,10 +150,10 @@ def prepare_worker(spec: WorkerSpec) -> Prepared:
 
 
 def worker_main(spec: WorkerSpec, conn: Any, gun: StartGun, prepared: Prepared | None = None) -> None:
-    """Prepare (imports, spies, drivers) as soon as spawned, then wait for the trial's parameters.
+    """Set up (imports, spies, drivers: ``prepared`` when the template did it), then wait for the start.
 
-    The runner spawns the next trial's workers while the current trial runs, so the
-    interpreter start and imports overlap with useful work.
+    The runner starts the next trial's workers while the current trial runs, so their start
+    and setup overlap with useful work; the spec already names the trial they are for.
     """
     if not spec.extra.get("forked"):
         from .parent_watch import watch_parent
@@ -155,9 +162,7 @@ def worker_main(spec: WorkerSpec, conn: Any, gun: StartGun, prepared: Prepared |
         # worker dies with its template, which dies with the runner and removes the directory;
         # the template also set the run's environment and sys.path before forking)
         watch_parent(os.path.dirname(spec.stack_path))
-        for p in reversed(spec.sys_path):
-            if p not in sys.path:
-                sys.path.insert(0, p)
+        prepend_sys_path(spec.sys_path)
     env_only = FaultInjector(spec.faults, spec.seed, 0)
     applied: list[tuple[str, Fault]] = []  # recorded into the history once the trial's runtime exists
     for f in env_only.env_faults("start", spec.worker):

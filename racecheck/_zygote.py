@@ -125,9 +125,6 @@ def _user_files() -> dict[str, int]:
 
 def prepare(params: dict[str, Any]) -> dict[str, Any]:
     """Import everything the workers need; the verdict the runner reads (``safe``, ``reason``)."""
-    for p in reversed(params.get("sys_path", [])):
-        if p not in sys.path:
-            sys.path.insert(0, p)
     before = _sockets()
     problem = ""
     try:
@@ -136,11 +133,12 @@ def prepare(params: dict[str, Any]) -> dict[str, Any]:
         # the worker body and everything it imports, and what every worker's setup imports
         from multiprocessing import connection  # noqa: F401 - each worker's pipe
 
-        from . import _worker, env_watch, instrument, search_hooks  # noqa: F401
+        from . import _worker, env_watch, instrument, search_hooks  # noqa: F401 - warm, for every worker
         from .drivers import BY_NAME, install_drivers, remember_availability  # noqa: F401
         from .scheduling import virtual_time  # noqa: F401 - install_search's, in every worker
         from .spy import load_callable
 
+        _worker.prepend_sys_path(params.get("sys_path", []))  # the runner's: its target imports from there
         try:
             load_callable(params["target"])
         except Exception as exc:  # noqa: BLE001 - the worker imports it again and reports the error
@@ -246,6 +244,8 @@ class _Server:
     def fork(self, gid: int, common: dict[str, Any], specs: list[Any], fds: list[int]) -> None:
         from multiprocessing.connection import Connection
 
+        from ._worker import prepare_worker, prepend_sys_path
+
         if self.broken:
             for fd in fds:
                 os.close(fd)
@@ -254,12 +254,9 @@ class _Server:
         if common["environ"] != os.environ:  # as a spawned worker would inherit it now
             os.environ.clear()
             os.environ.update(common["environ"])
-        for p in reversed(common["sys_path"]):
-            if p not in sys.path:
-                sys.path.insert(0, p)
+        prepend_sys_path(common["sys_path"])
         if common.get("run_dir"):
             self.dirs.add(common["run_dir"])
-        from ._worker import prepare_worker
 
         gun, conns = fds[0], fds[1:]
         pids: list[int] = []
