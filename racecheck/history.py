@@ -86,6 +86,9 @@ def _json_default(value: Any) -> Any:
 
 _ENCODER = json.JSONEncoder(default=_json_default, separators=(",", ":"))
 _PID = os.getpid()
+# The real clock, taken at import: virtual time patches time.monotonic_ns during a run, and its
+# patched clock gives racecheck's own frames the real time only after inspecting the caller.
+_monotonic_ns = time.monotonic_ns
 
 
 def _refresh_pid() -> None:
@@ -99,7 +102,7 @@ os.register_at_fork(after_in_child=_refresh_pid)  # spawned workers import afres
 def make_event(
     worker: int | None, kind: str, name: str = "", key: Any = None, **payload: Any
 ) -> Event:
-    return Event(worker, _PID, time.monotonic_ns(), kind, name, key_text(key), payload)
+    return Event(worker, _PID, _monotonic_ns(), kind, name, key_text(key), payload)
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:

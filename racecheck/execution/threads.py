@@ -24,6 +24,7 @@ from ..scheduling import Controller
 from ..scheduling.async_controller import AsyncController
 from ..scheduling.noise import NoiseGate
 from .env import apply_env_faults, restore_env
+from .one_cpu import pin_this_thread, trial_cpu
 from .trigger import run_trigger
 
 if TYPE_CHECKING:
@@ -124,9 +125,12 @@ def run_thread_trial(runner: Runner, index: int, controller: Controller | NoiseG
     barrier = threading.Barrier(cfg.n) if prepare is not None else None
     done = [threading.Event() for _ in range(cfg.n)]
     idents: dict[int, int] = {}
+    cpu = trial_cpu() if isinstance(controller, Controller) else None
 
     def body(i: int) -> None:
         _runtime.set_worker(i)
+        if cpu is not None:
+            pin_this_thread(cpu)  # one worker moves at a time: handoffs stay on one CPU
         idents[i] = threading.get_ident()
         try:
             if prepare is not None and barrier is not None:

@@ -10,8 +10,9 @@ not passed its ``:release`` point yet) runs only when no worker outside a sectio
 waiting: the others get to try to enter while it holds, which is what
 ``mutual_exclusion`` needs to see a lock that admits two holders.
 
-A handoff costs one wakeup: each worker waits on its own condition (all share one lock)
-and only the chosen one is notified. The waiting set is kept sorted as workers come and
+A handoff costs one wakeup: each worker sleeps on its own baton (a lock used as a binary
+semaphore, cheaper than a condition's fresh waiter lock per wait) and only the chosen one
+is woken. The waiting set is kept sorted as workers come and
 go, and fairness reads how long each has waited from one counter of decisions, so a
 step does not scan every worker.
 """
@@ -32,6 +33,20 @@ _now = time.monotonic
 __all__ = ["BLOCKED", "DONE", "HELD", "NEW", "RELEASE", "RUNNING", "WAITING", "Controller"]
 
 
+def _new_baton() -> threading.Lock:
+    baton = threading.Lock()
+    baton.acquire()  # held: the worker parked on it sleeps until ``_wake`` releases it
+    return baton
+
+
+def _wake(baton: threading.Lock) -> None:
+    """Let the worker parked on ``baton`` go (or the next one that parks on it, at once)."""
+    try:
+        baton.release()
+    except RuntimeError:
+        pass  # already woken and not yet taken: one wake is kept, as a binary semaphore does
+
+
 class Controller(Decisions):
     def __init__(self, strategy: Strategy, n: int, *, quantum: float | None = None,
                  start_timeout: float = 10.0, fairness: int = 16, burst: int = 8) -> None:
@@ -42,7 +57,7 @@ class Controller(Decisions):
         self.start_timeout = start_timeout
         self._lock = threading.Lock()
         self.cv = threading.Condition(self._lock)  # the watchdog's tick; notified on close
-        self._wake = {w: threading.Condition(self._lock) for w in range(n)}  # one per worker
+        self._baton: dict[int, threading.Lock] = {w: _new_baton() for w in range(n)}  # one per worker
         self._clock: dict[int, int] = {}  # worker -> CPU clock id of its thread (threads mode)
         self.current: int | None = None
         self.started = False
@@ -68,13 +83,13 @@ class Controller(Decisions):
             if self.current == worker:
                 self._note_step_time()
                 self.current = None
-            wake = self._wake.get(worker) or self._wake.setdefault(worker, threading.Condition(self._lock))
+            baton = self._baton.get(worker) or self._baton.setdefault(worker, _new_baton())
             self._set(worker, WAITING)
             self.labels[worker] = label
             self._track_section(worker, label)
             self._schedule(force=False)
             while self.current != worker and not self.free:
-                wake.wait()
+                self._park(baton)
                 if self.state[worker] == BLOCKED and self.current != worker:
                     # Released, but marked blocked before this thread woke up (a loaded machine):
                     # it never ran, so it is still waiting here; without this it is never chosen again.
@@ -107,8 +122,8 @@ class Controller(Decisions):
         with self._lock:
             self.free = True
             self.cv.notify_all()
-            for wake in self._wake.values():
-                wake.notify_all()
+            for baton in self._baton.values():
+                _wake(baton)
 
     def register_task(self, worker: int, task_id: int) -> None:
         """Tell the controller which OS thread or process runs ``worker`` (see ``_on_cpu``)."""
@@ -167,6 +182,17 @@ class Controller(Decisions):
             return super().passed_over
 
     # -- internals (hold self._lock) -------------------------------------------------------
+    def _park(self, baton: threading.Lock) -> None:
+        """Sleep until ``baton`` is woken, without holding the controller's lock meanwhile.
+
+        A wake that came before this sleep is kept, so this may return at once: every caller
+        re-checks what it waits for."""
+        self._lock.release()
+        try:
+            baton.acquire()
+        finally:
+            self._lock.acquire()
+
     def _note_step_time(self) -> None:
         dt = _now() - self._released_at
         self._ewma = dt if self._ewma is None else 0.8 * self._ewma + 0.2 * dt
@@ -191,7 +217,7 @@ class Controller(Decisions):
         self.current = choice
         self._released_at = _now()
         self._acked = False
-        self._wake[choice].notify()
+        _wake(self._baton[choice])
 
     def _watch(self) -> None:
         while True:

@@ -1,0 +1,63 @@
+"""A controlled thread trial runs its workers on one CPU: each handoff is then a wakeup on that CPU.
+
+Under a controlled strategy only one worker moves between points at a time, and worker
+threads share the GIL anyway, so spreading them over CPUs buys no parallelism. What it
+costs is the handoff: waking a thread that sleeps on another CPU of a virtual machine took
+28-84 µs on the 2-core machine, against 6-7 µs when both threads are on the same CPU
+(``benchmarks/bench_handoff.py`` measures the per-point cost with and without this).
+
+The CPU is chosen per trial: the one the runner's thread is on as the trial starts (the
+kernel put it where there was room), among the CPUs the process may use. Only the trial's
+worker threads are pinned (and the threads they start, which inherit it); each is a fresh
+thread that ends with its trial, so nothing else in the process changes. Nothing is pinned
+when the process may use one CPU only, off Linux, or when ``RACECHECK_ONE_CPU=0``.
+"""
+
+from __future__ import annotations
+
+import os
+
+_getcpu: list[object] = []  # [libc.sched_getcpu or None], looked up once
+
+
+def _current_cpu() -> int | None:
+    if not _getcpu:
+        try:
+            import ctypes
+
+            fn = ctypes.CDLL(None, use_errno=True).sched_getcpu
+            fn.restype = ctypes.c_int
+            fn.argtypes = []
+            _getcpu.append(fn)
+        except (OSError, AttributeError):
+            _getcpu.append(None)
+    fn = _getcpu[0]
+    if fn is None:
+        return None
+    cpu = fn()  # type: ignore[operator]
+    return cpu if isinstance(cpu, int) and cpu >= 0 else None
+
+
+def trial_cpu() -> int | None:
+    """The CPU this trial's controlled worker threads should share, or None to leave them alone."""
+    if os.environ.get("RACECHECK_ONE_CPU", "1") == "0" or not hasattr(os, "sched_setaffinity"):
+        return None
+    try:
+        allowed = os.sched_getaffinity(0)
+    except OSError:
+        return None
+    if len(allowed) < 2:
+        return None
+    cpu = _current_cpu()
+    return cpu if cpu in allowed else min(allowed)
+
+
+def pin_this_thread(cpu: int) -> None:
+    """Run the calling thread (only it: on Linux, pid 0 is the calling thread) on ``cpu``."""
+    try:
+        os.sched_setaffinity(0, {cpu})
+    except OSError:
+        pass  # the CPU went away (hotplug, a cpuset change): the trial runs unpinned, just slower
+
+
+__all__ = ["pin_this_thread", "trial_cpu"]
