@@ -16,8 +16,9 @@ when the process may use one CPU only, off Linux, or when ``RACECHECK_ONE_CPU=0`
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
-_getcpu: list[object] = []  # [libc.sched_getcpu or None], looked up once
+_getcpu: list[Callable[[], int] | None] = []  # [libc's sched_getcpu or None], looked up once
 
 
 def _current_cpu() -> int | None:
@@ -25,16 +26,16 @@ def _current_cpu() -> int | None:
         try:
             import ctypes
 
-            fn = ctypes.CDLL(None, use_errno=True).sched_getcpu
-            fn.restype = ctypes.c_int
-            fn.argtypes = []
-            _getcpu.append(fn)
+            found = ctypes.CDLL(None, use_errno=True).sched_getcpu
+            found.restype = ctypes.c_int
+            found.argtypes = []
+            _getcpu.append(found)
         except (OSError, AttributeError):
             _getcpu.append(None)
-    fn = _getcpu[0]
-    if fn is None:
+    getcpu = _getcpu[0]
+    if getcpu is None:
         return None
-    cpu = fn()  # type: ignore[operator]
+    cpu = getcpu()
     return cpu if isinstance(cpu, int) and cpu >= 0 else None
 
 
