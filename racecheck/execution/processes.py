@@ -62,12 +62,14 @@ class _Generation:
         cfg = runner.cfg
         self.trial = trial
         self.controlled = controlled
-        self.events_path = os.path.join(tmp, f"events-{trial}.jsonl")
+        # Files of a trial slot, reused every other trial (at most two generations live at once: the
+        # trial's and the next one's) and emptied after reading, not created and removed each time.
+        self.events_path = os.path.join(tmp, f"events-{trial % 2}.jsonl")
         assert isinstance(cfg.target, str)
         self.n = cfg.n
         self.procs: list[Any] = []
         self.conns: list[Any] = []
-        self.stack_paths = [os.path.join(tmp, f"stack-{trial}-{i}.txt") for i in range(cfg.n)]
+        self.stack_paths = [os.path.join(tmp, f"stack-{trial % 2}-{i}.txt") for i in range(cfg.n)]
         self._ready = 0
         self._fired = False
         self._lock = threading.Lock()
@@ -183,11 +185,19 @@ def _read_stack(path: str, wait: float = 3.0) -> str:
                 text = fh.read()
         except OSError:
             text = ""
+        text = text.lstrip("\0")  # a dump's tail written after the last emptying leaves a hole in front
         if text and len(text) == last:
             break  # stopped growing
         last = len(text)
         time.sleep(0.05)
     return text
+
+
+def _empty(path: str) -> None:
+    try:
+        os.truncate(path, 0)
+    except OSError:
+        pass  # never written: no worker of this slot got as far as opening it
 
 
 def _reclaim_stale_dirs() -> None:
@@ -398,13 +408,12 @@ def run_process_trial(runner: Runner, index: int, controller: Controller | None,
         for i in hung:
             stacks[f"w{i}"] = _read_stack(gen.stack_paths[i])
     gen.close()
+    for path in (gen.stack_paths[i] for i in hung):
+        _empty(path)  # the slot's next worker writes its dump from the start
     for done in servers:
         done.wait(1.0)
     events = h.read_jsonl(events_path)
-    try:
-        os.unlink(events_path)
-    except OSError:
-        pass
+    _empty(events_path)
     crashed = {e.worker for e in events if e.kind == h.CRASH}
     for i, p in enumerate(gen.procs):
         if i not in hung and p.exitcode not in (0, None) and i not in crashed:

@@ -40,3 +40,10 @@ def audit(worker: int) -> None:
 def call_both(worker: int) -> None:
     notify(worker)
     audit(worker)
+
+
+def effect_per_trigger(worker: int) -> int:
+    """Record one effect keyed by this process: a trial's history holds exactly one per worker."""
+    racecheck.effect("ran", key=f"{worker}-{os.getpid()}")
+    racecheck.point("after")
+    return os.getpid()
