@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import pickle
 import select
 import signal
 import sys
@@ -48,8 +49,20 @@ class WorkerSpec:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _pickled(msg: tuple[Any, ...]) -> bytes:
+    return pickle.dumps(msg, pickle.HIGHEST_PROTOCOL)
+
+
+# The messages without arguments, pickled once: a Connection's send() builds a ForkingPickler (and
+# copies its dispatch table) per message, which a forked worker pays for in CPU and page copies.
+_TOLD = {kind: _pickled((kind,)) for kind in ("ready", "abort", "finish")}
+
+
 class PipeGate:
-    """The worker's side of the controller: ask, then wait for "go"."""
+    """The worker's side of the controller: ask, then wait for "go".
+
+    Messages are pickled with plain ``pickle`` and sent as bytes; the runner's ``recv()`` reads
+    them as it reads any Connection message."""
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
@@ -58,7 +71,7 @@ class PipeGate:
 
     def arrive(self, worker: int, label: str) -> None:
         with self.lock:
-            self.conn.send(("arrive", label))
+            self.conn.send_bytes(_pickled(("arrive", label)))
             self.conn.recv()
 
     def finish(self, worker: int) -> None:
@@ -66,17 +79,17 @@ class PipeGate:
             return  # the runner learns the end from the closed pipe; one wakeup less per worker
         with self.lock:
             try:
-                self.conn.send(("finish",))
+                self.conn.send_bytes(_TOLD["finish"])
             except OSError:
                 pass
 
     def tell(self, kind: str) -> None:
         with self.lock:
-            self.conn.send((kind,))
+            self.conn.send_bytes(_TOLD.get(kind) or _pickled((kind,)))
 
     def call(self, action: str, params: dict[str, Any]) -> Any:
         with self.lock:
-            self.conn.send(("call", action, params))
+            self.conn.send_bytes(_pickled(("call", action, params)))
             status, value = self.conn.recv()
         if status != "ok":
             raise RuntimeError(f"runner action {action} failed: {value}")
@@ -118,6 +131,10 @@ class Prepared:
     fn: Any = None
     error: Exception | None = None  # reported by each worker as its setup error
     undo: list[Callable[[], None]] = field(default_factory=list)
+    # The trial's: its fault injector (each worker's copy counts its own firings) and a descriptor
+    # appending to its events file, opened once (each worker's sink closes its inherited copy).
+    injector: FaultInjector | None = None
+    events_fd: int | None = None
 
     def close(self) -> None:
         while self.undo:
@@ -136,12 +153,20 @@ def prepare_worker(spec: WorkerSpec) -> Prepared:
 
     out = Prepared()
     try:
+        out.injector = FaultInjector(spec.faults, spec.seed, spec.trial)
+        fd = out.events_fd = h.open_events(spec.events_path)
+        out.undo.append(lambda: os.close(fd))
         out.undo.append(install_drivers(spec.drivers))
         out.undo.append(install_spies(spec.spies))
         out.undo.append(_runtime.install_log_handler())
         out.undo.append(install_env_watch(spec.faults))
         if spec.clock:
             out.undo.append(_runtime.patch_clock())
+        search = spec.extra.get("search")
+        if search:
+            from .scheduling.virtual_time import install_for
+
+            out.undo.append(install_for(search["strategy"], "processes", search["virtual_time"]))
         out.fn = load_callable(spec.target)
         refuse_generators(out.fn, spec.target)
     except Exception as exc:  # noqa: BLE001 - reported as the worker's error
@@ -163,9 +188,11 @@ def worker_main(spec: WorkerSpec, conn: Any, gun: StartGun, prepared: Prepared |
         # the template also set the run's environment and sys.path before forking)
         watch_parent(os.path.dirname(spec.stack_path))
         prepend_sys_path(spec.sys_path)
-    env_only = FaultInjector(spec.faults, spec.seed, 0)
+    # The trial's injector; its env faults (fired at process phases) do not depend on the trial.
+    injector = prepared.injector if prepared is not None and prepared.injector is not None else FaultInjector(
+        spec.faults, spec.seed, spec.trial)
     applied: list[tuple[str, Fault]] = []  # recorded into the history once the trial's runtime exists
-    for f in env_only.env_faults("start", spec.worker):
+    for f in injector.env_faults("start", spec.worker):
         apply_env(f)
         applied.append(("start", f))
     _runtime.set_process_worker(spec.worker)
@@ -181,23 +208,24 @@ def worker_main(spec: WorkerSpec, conn: Any, gun: StartGun, prepared: Prepared |
     if prepared is None:
         prepared = prepare_worker(spec)
     fn, setup_error = prepared.fn, prepared.error
-    for f in env_only.env_faults("after_import", spec.worker):
+    for f in injector.env_faults("after_import", spec.worker):
         apply_env(f)
         applied.append(("after_import", f))
     # The spec names the trial (index, events file, controlled or not): everything up to the
     # start is done while the runner still runs the trial before, then the gun says when.
     gate.controlled = spec.controlled
-    injector = FaultInjector(spec.faults, spec.seed, spec.trial)
     # Probabilistic faults are decided by the runner, so the decisions join the schedule string.
     injector.decide = lambda idx, worker: bool(gate.call("decide", {"idx": idx, "worker": worker}))
-    sink = h.Sink(spec.events_path)
+    events_fd, prepared.events_fd = prepared.events_fd, None  # this process's sink owns its copy now
+    sink = h.Sink(spec.events_path, fd=events_fd)
     rt = _runtime.Runtime(mode="processes", sink=sink, injector=injector,
                           gate=gate if spec.controlled else None, parent_call=gate.call)
     _runtime.set_active(rt)
-    if "search" in spec.extra:
-        from .search_hooks import install_search
+    search = spec.extra.get("search")
+    if search and search["instrument"]:
+        from .instrument import install_instrument
 
-        install_search(spec.extra["search"], "processes")  # virtual time, instrument (process exits after)
+        install_instrument(search["instrument"], "processes")  # traces this process (which exits after)
     if setup_error is not None:
         rt.record(h.ERROR, type=type(setup_error).__name__, message=f"worker setup failed: {setup_error}",
                   stage="setup")

@@ -19,6 +19,7 @@ that the workers do not see it. The wire helpers below are shared with the runne
 
 from __future__ import annotations
 
+import _signal
 import json
 import os
 import pickle
@@ -32,6 +33,7 @@ from typing import Any
 _HEAD = struct.Struct("!II")  # payload length, number of file descriptors that follow
 _FDS_PER_MESSAGE = 250  # below the kernel's SCM_MAX_FD (253)
 PR_SET_PDEATHSIG = 1
+_SIGCHLD, _SIGTERM, _SIGKILL, _SIG_DFL = int(signal.SIGCHLD), int(signal.SIGTERM), int(signal.SIGKILL), int(signal.SIG_DFL)
 
 
 # -- the wire (both sides) -------------------------------------------------------------------------
@@ -135,7 +137,7 @@ def prepare(params: dict[str, Any]) -> dict[str, Any]:
 
         from . import _worker, env_watch, instrument, search_hooks  # noqa: F401 - warm, for every worker
         from .drivers import BY_NAME, install_drivers, remember_availability  # noqa: F401
-        from .scheduling import virtual_time  # noqa: F401 - install_search's, in every worker
+        from .scheduling import virtual_time  # noqa: F401 - prepare_worker's, for every trial
         from .spy import load_callable
 
         _worker.prepend_sys_path(params.get("sys_path", []))  # the runner's: its target imports from there
@@ -177,6 +179,27 @@ def prepare(params: dict[str, Any]) -> dict[str, Any]:
 # -- serving ---------------------------------------------------------------------------------------
 
 
+def _runs(fds: list[int]) -> list[tuple[int, int]]:
+    """The sorted ``fds`` as runs of consecutive numbers, ``(first, last)``."""
+    out: list[tuple[int, int]] = []
+    for fd in fds:
+        if out and out[-1][1] == fd - 1:
+            out[-1] = (out[-1][0], fd)
+        else:
+            out.append((fd, fd))
+    return out
+
+
+def _close_runs(runs: list[tuple[int, int]], keep: int) -> None:
+    """Close every descriptor of ``runs`` but ``keep``: one close_range call per run, not one close each."""
+    for first, last in runs:
+        if first <= keep <= last:
+            os.closerange(first, keep)
+            os.closerange(keep + 1, last + 1)
+        else:
+            os.closerange(first, last + 1)
+
+
 class _Server:
     def __init__(self, sock: socket.socket) -> None:
         import ctypes
@@ -186,10 +209,12 @@ class _Server:
         self.dirs: set[str] = set()  # the runs' directories, removed if the runner dies
         self.pid = os.getpid()
         self.broken = ""  # why no more workers may be forked from here
-        self.libc: Any = None
+        self.prctl: Any = None  # looked up here, once: each forked worker calls it
         try:
-            self.libc = ctypes.CDLL(None, use_errno=True)
-        except OSError:
+            self.prctl = ctypes.CDLL(None, use_errno=True).prctl
+            self.prctl.restype = ctypes.c_int
+            self.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        except (OSError, AttributeError):
             pass
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
@@ -264,6 +289,7 @@ class _Server:
         # What every worker would set up alike is set up once, here, and undone after the forks:
         # each worker inherits the patched process instead of patching its own copy.
         prepared = prepare_worker(specs[0]) if specs else None
+        runs = _runs(sorted({self.sock.fileno(), self.wake_r, self.wake_w, *fds} - {gun}))
         try:
             for i, spec in enumerate(specs):
                 try:
@@ -272,7 +298,7 @@ class _Server:
                     error = f"the warm template could not fork worker {i}: {exc}"
                     break
                 if pid == 0:
-                    self._child(spec, Connection(conns[i]), gun, fds, prepared)
+                    self._child(spec, Connection(conns[i]), gun, runs, prepared)
                 self.children.add(pid)
                 pids.append(pid)
         finally:
@@ -289,22 +315,19 @@ class _Server:
                                    f"{exc}); run with start_method='spawn'")
         self.send(("forked", gid, pids, error))
 
-    def _child(self, spec: Any, conn: Any, gun: int, fds: list[int], prepared: Any) -> None:
+    def _child(self, spec: Any, conn: Any, gun: int, runs: list[tuple[int, int]], prepared: Any) -> None:
         code = 1
         try:
-            signal.set_wakeup_fd(-1)
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            if self.libc is not None:
-                self.libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)  # dies with the template
+            # _signal's own functions with plain ints: signal.signal() turns its result into an enum,
+            # a tenth of a millisecond of a forked worker's time
+            _signal.set_wakeup_fd(-1)
+            _signal.signal(_SIGCHLD, _SIG_DFL)
+            _signal.signal(_SIGTERM, _SIG_DFL)
+            if self.prctl is not None:
+                self.prctl(PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)  # dies with the template
             if os.getppid() != self.pid:
                 os._exit(1)  # the template died before the prctl
-            for fd in (self.sock.fileno(), self.wake_r, self.wake_w, *fds):
-                if fd not in (conn.fileno(), gun):
-                    try:
-                        os.close(fd)
-                    except OSError:
-                        pass
+            _close_runs(runs, conn.fileno())  # the template's and the other workers' descriptors
             from ._worker import StartGun, worker_main
 
             worker_main(spec, conn, StartGun(gun), prepared)

@@ -119,15 +119,22 @@ def short_repr(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def open_events(path: str) -> int:
+    """A descriptor appending to the JSONL events file at ``path`` (created if missing)."""
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+
 class Sink:
     """Where a process writes its events: a list in memory, a JSONL file, or both."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, fd: int | None = None) -> None:
+        """In memory; or appending to the JSONL file at ``path``, or to ``fd`` (opened with O_APPEND,
+        which the sink then owns)."""
         self._events: list[Event] = []
         self._lock = threading.Lock()
-        self._fd: int | None = None
-        if path is not None:
-            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._fd: int | None = fd
+        if path is not None and fd is None:
+            self._fd = open_events(path)
 
     def write(self, event: Event) -> None:
         if self._fd is not None:

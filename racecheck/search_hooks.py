@@ -1,7 +1,8 @@
 """What a run installs for search: virtual time (controlled strategies) and ``instrument`` tracing.
 
-Called once per run by the runner (and once per worker process in process mode) so the
-runner holds one line for both.
+Called once per run by the runner, so the runner holds one line for both. A process worker
+installs the same two parts itself (``_worker``): virtual time with the rest of its setup
+(once per trial in the warm template), tracing in each worker process.
 """
 
 from __future__ import annotations

@@ -288,6 +288,7 @@ class ProcessPool:
         self._controlled = controlled
         if gen is not None and (gen.trial, gen.controlled) != (trial, controlled):
             gen.close()  # made for another trial (a search that skipped one): its specs name that one
+            _empty(gen.events_path)  # what its workers wrote before the start is no trial's
             gen = None
         if gen is None:
             gen = self._spawn(trial)
