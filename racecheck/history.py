@@ -13,6 +13,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, is_dataclass
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 # Event kinds recorded by racecheck itself.
@@ -63,7 +64,7 @@ class Event:
         # (the first event of a forked worker paid 0.4 ms for it).
         fields = {"worker": self.worker, "pid": self.pid, "t": self.t, "kind": self.kind, "name": self.name,
                   "key": self.key, "payload": self.payload}
-        return _ENCODER.encode(fields)
+        return _to_text(fields)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:
@@ -85,6 +86,17 @@ def _json_default(value: Any) -> Any:
 
 
 _ENCODER = json.JSONEncoder(default=_json_default, separators=(",", ":"))
+# The C encoder JSONEncoder.encode builds on every call, built once: the same text, without the
+# Python frames and closures per event. It keeps no circular-reference marks (they would be shared by
+# the threads writing events), so a payload that contains itself fails with RecursionError.
+_C_ENCODE = (c_make_encoder(None, _json_default, encode_basestring_ascii, None, ":", ",", False, False, True)
+             if c_make_encoder is not None else None)
+
+
+def _to_text(fields: dict[str, Any]) -> str:
+    if _C_ENCODE is None:
+        return _to_text(fields)
+    return "".join(_C_ENCODE(fields, 0))
 _PID = os.getpid()
 # The real clock, taken at import: virtual time patches time.monotonic_ns during a run, and its
 # patched clock gives racecheck's own frames the real time only after inspecting the caller.

@@ -99,3 +99,27 @@ def test_jsonl_round_trip_and_torn_line_skipped(tmp_path) -> None:
     back = h.read_jsonl(path)
     assert back == [e]
     assert back[0].key == "w,sha"
+
+
+def test_an_event_line_is_the_text_json_dumps_gives() -> None:
+    """Events are written with a C encoder built once; the line must be what json.dumps(asdict(e)) writes,
+    for text that needs escaping, nested values, a dataclass payload and an object JSON cannot encode."""
+    import dataclasses
+    import json
+
+    @dataclasses.dataclass
+    class Box:
+        n: int
+        tags: list[str]
+
+    class Opaque:
+        def __repr__(self) -> str:
+            return "<opaque é>"
+
+    payloads = [{}, {"result": "ünïcode \"quoted\"\n\ttab"}, {"nested": {"a": [1, 2.5, None, True]}},
+                {"box": Box(3, ["x", "y"])}, {"obj": Opaque()}, {"big": 10**30, "neg": -0.0}]
+    for payload in payloads:
+        e = h.Event(1, 42, 123, "effect", "spawn ✓", "k,1", payload)
+        expected = json.dumps(dataclasses.asdict(e), separators=(",", ":"), default=h._json_default)
+        assert e.to_json() == expected
+        assert h.Event.from_dict(json.loads(e.to_json())).name == "spawn ✓"
