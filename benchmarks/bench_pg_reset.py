@@ -8,7 +8,8 @@
   each reset (what a target must do against it). The same interleaving and medians.
 - the floor, in the same rounds: the same eight statements from eight plain threads
   (started, released by one event, joined) with the same fast reset between loops, and no
-  racecheck at all; and racecheck's stress trials without any reset.
+  racecheck at all; the same plain threads with no reset (what this machine's Postgres and
+  threads allow for the statement alone); and racecheck's stress trials without any reset.
 
 Run alone: ``python benchmarks/bench_pg_reset.py [--quick]``.
 """
@@ -72,8 +73,8 @@ def trials_per_s(db: PostgresDB, trials: int, reconnect: bool) -> dict[str, Any]
             "verdict_ok": r.ok}
 
 
-def plain_loops_per_s(db: PostgresDB, loops: int) -> float:
-    """The floor: eight plain threads run the same statement, then the same reset; no racecheck."""
+def plain_loops_per_s(db: PostgresDB, loops: int, reset: bool = True) -> float:
+    """The floor: eight plain threads run the same statement, then the same reset (or none); no racecheck."""
     import threading
 
     dispatcher.configure(db.url, N)
@@ -87,7 +88,8 @@ def plain_loops_per_s(db: PostgresDB, loops: int) -> float:
         go.set()
         for t in threads:
             t.join()
-        db.reset()
+        if reset:
+            db.reset()
         dispatcher.clear()
     wall = time.perf_counter() - t0
     dispatcher.close()
@@ -129,8 +131,10 @@ def run(quick: bool = False, log: Any = print) -> dict[str, Any]:
                 raw[arm].setdefault("trials_per_s", []).append(res["trials_per_s"])
             floor.setdefault("plain threads, same reset", []).append(plain_loops_per_s(db, trials))
             floor.setdefault("racecheck stress, no reset", []).append(no_reset_per_s(db, trials))
+            floor.setdefault("plain threads, no reset", []).append(plain_loops_per_s(db, trials, reset=False))
             log(f"  floor: plain threads + reset {floor['plain threads, same reset'][-1]:.0f}/s, "
-                f"racecheck without reset {floor['racecheck stress, no reset'][-1]:.0f}/s")
+                f"racecheck without reset {floor['racecheck stress, no reset'][-1]:.0f}/s, "
+                f"plain threads without reset {floor['plain threads, no reset'][-1]:.0f}/s")
             log(f"  round {rnd + 1}/{rounds}: " + ", ".join(
                 f"{arm}: reset {v['reset_ms'][-1]:.1f} ms, {v['trials_per_s'][-1]:.0f} trials/s"
                 for arm, v in raw.items()))

@@ -12,7 +12,8 @@ waiting: the others get to try to enter while it holds, which is what
 
 A handoff costs one wakeup: each worker sleeps on its own baton (a lock used as a binary
 semaphore, cheaper than a condition's fresh waiter lock per wait) and only the chosen one
-is woken. The waiting set is kept sorted as workers come and
+is woken, after the controller's lock is released: woken while the lock was still held, it
+would wake only to wait for that lock, two more switches per handoff. The waiting set is kept sorted as workers come and
 go, and fairness reads how long each has waited from one counter of decisions, so a
 step does not scan every worker.
 """
@@ -58,6 +59,7 @@ class Controller(Decisions):
         self._lock = threading.Lock()
         self.cv = threading.Condition(self._lock)  # the watchdog's tick; notified on close
         self._baton: dict[int, threading.Lock] = {w: _new_baton() for w in range(n)}  # one per worker
+        self._to_wake: list[threading.Lock] = []  # batons to wake once the lock is released
         self._clock: dict[int, int] = {}  # worker -> CPU clock id of its thread (threads mode)
         self.current: int | None = None
         self.started = False
@@ -78,36 +80,44 @@ class Controller(Decisions):
     # -- called by workers (threads, or proxy threads for processes) -------------------
     def arrive(self, worker: int, label: str) -> None:
         with self._lock:
-            if self.free:
-                return
-            if self.current == worker:
-                self._note_step_time()
-                self.current = None
-            baton = self._baton.get(worker) or self._baton.setdefault(worker, _new_baton())
-            self._set(worker, WAITING)
-            self.labels[worker] = label
-            self._track_section(worker, label)
-            self._schedule(force=False)
-            while self.current != worker and not self.free:
-                self._park(baton)
-                if self.state[worker] == BLOCKED and self.current != worker:
-                    # Released, but marked blocked before this thread woke up (a loaded machine):
-                    # it never ran, so it is still waiting here; without this it is never chosen again.
-                    self._set(worker, WAITING)
-                    self._schedule(force=False)
-            if worker not in self.task_of:
-                self.task_of[worker] = threading.get_native_id()
-                try:
-                    self._clock[worker] = time.pthread_getcpuclockid(threading.get_ident())
-                except (AttributeError, OSError):
-                    pass  # no per-thread CPU clock here: /proc/<tid>/schedstat is read instead
-            if self.current == worker:
-                # The quantum starts when the chosen thread actually runs, not when it was
-                # chosen: on a loaded machine waking up can take longer than a step.
-                self._acked = True
-                self._released_at = self._acked_at = _now()
-                self._cpu_mark = self._cpu_ns(worker)
-            # current == worker: it runs now.
+            self._arrive(worker, label)
+            woken = self._take_wakes()
+        for baton in woken:
+            _wake(baton)
+
+    def _arrive(self, worker: int, label: str) -> None:  # holds self._lock
+        if self.free:
+            return
+        if self.current == worker:
+            self._note_step_time()
+            self.current = None
+        baton = self._baton.get(worker) or self._baton.setdefault(worker, _new_baton())
+        self._set(worker, WAITING)
+        self.labels[worker] = label
+        self._track_section(worker, label)
+        self._schedule(force=False)
+        while self.current != worker and not self.free:
+            self._park(baton)
+            if self.state[worker] == BLOCKED and self.current != worker:
+                # Released, but marked blocked before this thread woke up (a loaded machine):
+                # it never ran, so it is still waiting here; without this it is never chosen again.
+                self._set(worker, WAITING)
+                self._schedule(force=False)
+        if worker not in self.task_of:
+            self.task_of[worker] = threading.get_native_id()
+            try:
+                self._clock[worker] = time.pthread_getcpuclockid(threading.get_ident())
+            except (AttributeError, OSError):
+                pass  # no per-thread CPU clock here: /proc/<tid>/schedstat is read instead
+        if self.current == worker:
+            if baton in self._to_wake:
+                self._to_wake.remove(baton)  # chosen on arrival: it runs on, nothing to wake
+            # The quantum starts when the chosen thread actually runs, not when it was
+            # chosen: on a loaded machine waking up can take longer than a step.
+            self._acked = True
+            self._released_at = self._acked_at = _now()
+            self._cpu_mark = self._cpu_ns(worker)
+        # current == worker: it runs now.
 
     def finish(self, worker: int) -> None:
         with self._lock:
@@ -116,6 +126,9 @@ class Controller(Decisions):
                 self.current = None
             self._set(worker, DONE)
             self._schedule(force=False)
+            woken = self._take_wakes()
+        for baton in woken:
+            _wake(baton)
 
     def close(self) -> None:
         """Release everyone to run freely (trial over, timed out or aborted)."""
@@ -183,15 +196,23 @@ class Controller(Decisions):
 
     # -- internals (hold self._lock) -------------------------------------------------------
     def _park(self, baton: threading.Lock) -> None:
-        """Sleep until ``baton`` is woken, without holding the controller's lock meanwhile.
+        """Wake whoever was chosen, then sleep until ``baton`` is woken, without holding the
+        controller's lock meanwhile.
 
         A wake that came before this sleep is kept, so this may return at once: every caller
         re-checks what it waits for."""
+        woken = self._take_wakes()
         self._lock.release()
         try:
+            for other in woken:
+                _wake(other)
             baton.acquire()
         finally:
             self._lock.acquire()
+
+    def _take_wakes(self) -> list[threading.Lock]:
+        woken, self._to_wake = self._to_wake, []
+        return woken
 
     def _note_step_time(self) -> None:
         dt = _now() - self._released_at
@@ -217,7 +238,7 @@ class Controller(Decisions):
         self.current = choice
         self._released_at = _now()
         self._acked = False
-        _wake(self._baton[choice])
+        self._to_wake.append(self._baton[choice])  # woken by the caller once it releases the lock
 
     def _watch(self) -> None:
         while True:
@@ -239,4 +260,6 @@ class Controller(Decisions):
                     self._schedule(force=True)
                 elif self.current is None and self.started:
                     self._schedule(force=False)
+                for baton in self._take_wakes():
+                    _wake(baton)  # the watchdog's own wait releases the lock: wake now
                 self.cv.wait(timeout=max(0.002, self.quantum / 4))

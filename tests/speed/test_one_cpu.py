@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,12 @@ def _mask() -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
-def _masks(res: racecheck.RunResult) -> list[list[int]]:
+def _policy() -> int:
+    racecheck.point("p")
+    return os.sched_getscheduler(0)
+
+
+def _masks(res: racecheck.RunResult) -> list[Any]:
     return [eval(e.payload["result"]) for tr in res.trials for e in tr.history if e.kind == "end"]  # noqa: S307
 
 
@@ -37,6 +43,22 @@ def test_the_workers_of_a_controlled_trial_share_one_cpu_and_the_runner_keeps_it
             (cpu,) = got
             assert len(cpu) == 1 and cpu[0] in before
     assert sorted(os.sched_getaffinity(0)) == before  # the runner's thread is not pinned
+
+
+def test_controlled_workers_are_batch_tasks_and_stress_workers_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SCHED_BATCH keeps a woken worker from preempting the one that hands over (see one_cpu)."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU: nothing is pinned, nor made a batch task")
+    own = os.sched_getscheduler(0)
+    res = racecheck.run(_policy, n=3, trials=2, strategy="random", seed=1)
+    res.assert_ok()
+    assert _masks(res) == [os.SCHED_BATCH] * 6
+    res = racecheck.run(_policy, n=3, trials=2, strategy="stress")
+    assert _masks(res) == [own] * 6
+    monkeypatch.setenv("RACECHECK_ONE_CPU", "0")
+    res = racecheck.run(_policy, n=3, trials=2, strategy="pct", seed=1)
+    assert _masks(res) == [own] * 6
+    assert os.sched_getscheduler(0) == own  # the runner's thread keeps its policy
 
 
 def test_stress_trials_and_opted_out_runs_are_not_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
