@@ -60,6 +60,31 @@ def trial_cpu() -> int | None:
     return cpu if cpu in allowed else min(allowed)
 
 
+def start_threads_here() -> set[int] | None:
+    """Pin the calling thread, which is about to start threads, to the CPU it is on; the CPUs to
+    give those threads back (each calls ``unpin_this_thread``), or None when nothing was pinned.
+
+    ``Thread.start()`` waits until the new thread has run: 140-160 µs when it wakes on the other
+    CPU, 65-85 µs on the starter's (new threads inherit the starter's CPUs).
+    """
+    cpu = trial_cpu()
+    if cpu is None:
+        return None
+    allowed = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {cpu})
+    except OSError:
+        return None
+    return allowed
+
+
+def unpin_this_thread(allowed: set[int]) -> None:
+    try:
+        os.sched_setaffinity(0, allowed)
+    except OSError:
+        pass  # a CPU went away since: it keeps the one it has
+
+
 def pin_this_thread(cpu: int) -> None:
     """Run the calling thread (only it: on Linux, pid 0 is the calling thread) on ``cpu``, as a batch task."""
     try:
@@ -72,4 +97,4 @@ def pin_this_thread(cpu: int) -> None:
         pass  # not Linux, or a policy this thread may not change: handoffs just switch more often
 
 
-__all__ = ["pin_this_thread", "trial_cpu"]
+__all__ = ["pin_this_thread", "start_threads_here", "trial_cpu", "unpin_this_thread"]

@@ -24,7 +24,7 @@ from ..scheduling import Controller
 from ..scheduling.async_controller import AsyncController
 from ..scheduling.noise import NoiseGate
 from .env import apply_env_faults, restore_env
-from .one_cpu import pin_this_thread, trial_cpu
+from .one_cpu import pin_this_thread, start_threads_here, trial_cpu, unpin_this_thread
 from .trigger import run_trigger
 
 if TYPE_CHECKING:
@@ -50,17 +50,23 @@ class ThreadExecutor:
 
 
 class _Crew:
-    """The n fresh threads of one trial, started ahead of it: each waits for the trial's body."""
+    """The n fresh threads of one trial, started ahead of it: each waits for the trial's body.
 
-    def __init__(self, n: int) -> None:
+    ``allowed``: the CPUs each thread takes back before it waits (its starter was pinned to one
+    CPU, so that the starts were quick)."""
+
+    def __init__(self, n: int, allowed: set[int] | None = None) -> None:
         self._go = threading.Event()
         self._body: Callable[[int], None] | None = None
+        self._allowed = allowed
         self.threads = [threading.Thread(target=self._wait, args=(i,), name=f"racecheck-w{i}", daemon=True)
                         for i in range(n)]
         for t in self.threads:
             t.start()
 
     def _wait(self, i: int) -> None:
+        if self._allowed is not None:
+            unpin_this_thread(self._allowed)
         self._go.wait()
         if self._body is not None:
             self._body(i)
@@ -97,7 +103,8 @@ class SpareThreads:
         self._maker.start()
 
     def _make(self) -> None:
-        self._next = _Crew(self.n)
+        # this maker thread ends here: pinning it for the starts changes no other thread
+        self._next = _Crew(self.n, start_threads_here())
 
     def _join(self) -> None:
         if self._maker is not None:
