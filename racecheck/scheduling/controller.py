@@ -13,9 +13,9 @@ waiting: the others get to try to enter while it holds, which is what
 A handoff costs one wakeup: each worker sleeps on its own baton (a lock used as a binary
 semaphore, cheaper than a condition's fresh waiter lock per wait) and only the chosen one
 is woken, after the controller's lock is released: woken while the lock was still held, it
-would wake only to wait for that lock, two more switches per handoff. The waiting set is kept sorted as workers come and
-go, and fairness reads how long each has waited from one counter of decisions, so a
-step does not scan every worker.
+would wake only to wait for that lock, two more switches per handoff. The waiting set is
+kept sorted as workers come and go, and fairness reads how long each has waited from one
+counter of decisions, so a step does not scan every worker.
 """
 
 from __future__ import annotations
