@@ -94,9 +94,11 @@ _C_ENCODE = (c_make_encoder(None, _json_default, encode_basestring_ascii, None, 
 
 
 def _to_text(fields: dict[str, Any]) -> str:
-    if _C_ENCODE is None:
-        return _to_text(fields)
+    if _C_ENCODE is None:  # a Python without the _json accelerator
+        return _ENCODER.encode(fields)
     return "".join(_C_ENCODE(fields, 0))
+
+
 _PID = os.getpid()
 # The real clock, taken at import: virtual time patches time.monotonic_ns during a run, and its
 # patched clock gives racecheck's own frames the real time only after inspecting the caller.

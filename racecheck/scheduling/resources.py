@@ -59,8 +59,8 @@ def access_of(label: str) -> Access:
     """What the step a worker waiting at ``label`` is about to run touches.
 
     A strategy asks this for every waiting worker at every step; parsing an SQL label took 8 µs,
-    so the answers for SQL, Redis and store labels are kept (``line:`` labels are read from
-    ``instrument``'s table, which grows during a run, and are not)."""
+    so the answer for each label is kept, except for ``line:`` labels: those are read from
+    ``instrument``'s table, which grows during a run."""
     got = _SEEN.get(label)
     if got is not None:
         return got

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
+
 import racecheck
 from engine import targets
 from racecheck import history as h
@@ -123,3 +125,13 @@ def test_an_event_line_is_the_text_json_dumps_gives() -> None:
         expected = json.dumps(dataclasses.asdict(e), separators=(",", ":"), default=h._json_default)
         assert e.to_json() == expected
         assert h.Event.from_dict(json.loads(e.to_json())).name == "spawn ✓"
+
+
+def test_without_the_c_encoder_an_event_line_is_the_same_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+    import json
+
+    e = h.Event(0, 7, 1, "end", "", None, {"result": "'ok' é", "n": [1, None]})
+    expected = json.dumps(dataclasses.asdict(e), separators=(",", ":"), default=h._json_default)
+    monkeypatch.setattr(h, "_C_ENCODE", None)
+    assert e.to_json() == expected
