@@ -126,7 +126,8 @@ def prepend_sys_path(paths: list[str]) -> None:
 
 @dataclass
 class Prepared:
-    """A worker's setup that is the same for every worker of a run: patches, and the target."""
+    """A worker's setup that is the same for every worker of a trial: patches, the target, and the
+    trial's injector and events descriptor."""
 
     fn: Any = None
     error: Exception | None = None  # reported by each worker as its setup error

@@ -46,8 +46,8 @@ def _current_cpu() -> int | None:
     return cpu if isinstance(cpu, int) and cpu >= 0 else None
 
 
-def trial_cpu() -> int | None:
-    """The CPU this trial's controlled worker threads should share, or None to leave them alone."""
+def _choice() -> tuple[set[int], int] | None:
+    """The CPUs this thread may use and the one to pin to, or None to leave threads alone."""
     if os.environ.get("RACECHECK_ONE_CPU", "1") == "0" or not hasattr(os, "sched_setaffinity"):
         return None
     try:
@@ -57,7 +57,13 @@ def trial_cpu() -> int | None:
     if len(allowed) < 2:
         return None
     cpu = _current_cpu()
-    return cpu if cpu in allowed else min(allowed)
+    return allowed, cpu if cpu in allowed else min(allowed)
+
+
+def trial_cpu() -> int | None:
+    """The CPU this trial's controlled worker threads should share, or None to leave them alone."""
+    got = _choice()
+    return None if got is None else got[1]
 
 
 def start_threads_here() -> set[int] | None:
@@ -67,10 +73,10 @@ def start_threads_here() -> set[int] | None:
     ``Thread.start()`` waits until the new thread has run: 140-160 µs when it wakes on the other
     CPU, 65-85 µs on the starter's (new threads inherit the starter's CPUs).
     """
-    cpu = trial_cpu()
-    if cpu is None:
+    got = _choice()
+    if got is None:
         return None
-    allowed = os.sched_getaffinity(0)
+    allowed, cpu = got
     try:
         os.sched_setaffinity(0, {cpu})
     except OSError:

@@ -409,8 +409,8 @@ def run_process_trial(runner: Runner, index: int, controller: Controller | None,
         for i in hung:
             stacks[f"w{i}"] = _read_stack(gen.stack_paths[i])
     gen.close()
-    for path in (gen.stack_paths[i] for i in hung):
-        _empty(path)  # the slot's next worker writes its dump from the start
+    for i in hung:
+        _empty(gen.stack_paths[i])  # the slot's next worker writes its dump from the start
     for done in servers:
         done.wait(1.0)
     events = h.read_jsonl(events_path)

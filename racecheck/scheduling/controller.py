@@ -48,6 +48,11 @@ def _wake(baton: threading.Lock) -> None:
         pass  # already woken and not yet taken: one wake is kept, as a binary semaphore does
 
 
+def _wake_all(batons: list[threading.Lock]) -> None:
+    for baton in batons:
+        _wake(baton)
+
+
 class Controller(Decisions):
     def __init__(self, strategy: Strategy, n: int, *, quantum: float | None = None,
                  start_timeout: float = 10.0, fairness: int = 16, burst: int = 8) -> None:
@@ -82,8 +87,7 @@ class Controller(Decisions):
         with self._lock:
             self._arrive(worker, label)
             woken = self._take_wakes()
-        for baton in woken:
-            _wake(baton)
+        _wake_all(woken)
 
     def _arrive(self, worker: int, label: str) -> None:  # holds self._lock
         if self.free:
@@ -127,16 +131,14 @@ class Controller(Decisions):
             self._set(worker, DONE)
             self._schedule(force=False)
             woken = self._take_wakes()
-        for baton in woken:
-            _wake(baton)
+        _wake_all(woken)
 
     def close(self) -> None:
         """Release everyone to run freely (trial over, timed out or aborted)."""
         with self._lock:
             self.free = True
             self.cv.notify_all()
-            for baton in self._baton.values():
-                _wake(baton)
+            _wake_all(list(self._baton.values()))
 
     def register_task(self, worker: int, task_id: int) -> None:
         """Tell the controller which OS thread or process runs ``worker`` (see ``_on_cpu``)."""
@@ -204,8 +206,7 @@ class Controller(Decisions):
         woken = self._take_wakes()
         self._lock.release()
         try:
-            for other in woken:
-                _wake(other)
+            _wake_all(woken)
             baton.acquire()
         finally:
             self._lock.acquire()
@@ -260,6 +261,5 @@ class Controller(Decisions):
                     self._schedule(force=True)
                 elif self.current is None and self.started:
                     self._schedule(force=False)
-                for baton in self._take_wakes():
-                    _wake(baton)  # the watchdog's own wait releases the lock: wake now
+                _wake_all(self._take_wakes())  # the watchdog's own wait releases the lock: wake now
                 self.cv.wait(timeout=max(0.002, self.quantum / 4))
