@@ -53,6 +53,31 @@ def _wake_all(batons: list[threading.Lock]) -> None:
         _wake(baton)
 
 
+def _schedstat(tid: int | None) -> tuple[int, int] | None:
+    """(ns on a CPU, ns ready in a run queue) of an OS task, from /proc/<tid>/schedstat."""
+    if tid is None:
+        return None
+    try:
+        with open(f"/proc/{tid}/schedstat", "rb") as fh:
+            run, queued = fh.read().split()[:2]
+        return int(run), int(queued)
+    except (OSError, ValueError):
+        return None
+
+
+def _task_state(tid: int | None) -> tuple[bool, int] | None:
+    """(runnable now, ns on a CPU plus ns queued for one) of an OS task, from /proc."""
+    stat = _schedstat(tid)
+    if stat is None:
+        return None
+    try:
+        with open(f"/proc/{tid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+    return state == b"R", stat[0] + stat[1]
+
+
 class Controller(Decisions):
     def __init__(self, strategy: Strategy, n: int, *, quantum: float | None = None,
                  start_timeout: float = 10.0, fairness: int = 16, burst: int = 8) -> None:
@@ -77,6 +102,7 @@ class Controller(Decisions):
         self.task_of: dict[int, int] = {}
         self._acked_at = 0.0
         self._cpu_mark: int | None = None
+        self._ready_mark: tuple[float, int] | None = None  # (when, run + queued ns): see _ready
         self.busy_limit = 5.0  # a worker on the CPU this long without reaching a point counts as blocked
         self._t0 = _now()
         self._watchdog = threading.Thread(target=self._watch, name="racecheck-controller", daemon=True)
@@ -121,6 +147,7 @@ class Controller(Decisions):
             self._acked = True
             self._released_at = self._acked_at = _now()
             self._cpu_mark = self._cpu_ns(worker)
+            self._ready_mark = None
         # current == worker: it runs now.
 
     def finish(self, worker: int) -> None:
@@ -159,21 +186,17 @@ class Controller(Decisions):
                 return time.clock_gettime_ns(clock)
             except OSError:
                 return None  # the thread is gone
-        tid = self.task_of.get(worker)
-        if tid is None:
-            return None
-        try:
-            with open(f"/proc/{tid}/schedstat", "rb") as fh:
-                return int(fh.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
+        stat = _schedstat(self.task_of.get(worker))
+        return None if stat is None else stat[0]
 
     def _still_busy(self, worker: int, now: float) -> bool:
-        """True when the worker used the CPU during the last quantum: it is slow, not blocked.
+        """True when the worker used the CPU during the last quantum, or was ready to and
+        waited for one: it is slow, not blocked.
 
         A worker waiting on a lock, a row lock or a socket uses no CPU; one that computes
-        (or is starved on a loaded machine and gets some CPU) does. Extending its quantum
-        keeps the schedule the same whatever the load; elsewhere the quantum alone decides.
+        does, and one starved on a loaded machine sits in its CPU's run queue. Extending its
+        quantum keeps the schedule the same whatever the load; elsewhere the quantum alone
+        decides.
         """
         if not self._acked or now - self._acked_at > self.busy_limit:
             return False
@@ -183,8 +206,32 @@ class Controller(Decisions):
         busy = used - self._cpu_mark > 0.2 * self.quantum * 1e9
         self._cpu_mark = used
         if busy:
+            self._ready_mark = None
             self._released_at = now  # one more quantum
-        return busy
+            return True
+        return self._ready(worker, now)
+
+    def _ready(self, worker: int, now: float) -> bool:
+        """True while the worker's task is running or waiting in a run queue for a CPU.
+
+        Read only after a quantum with too little CPU, so a step costs nothing more. A task
+        the kernel has as runnable is ready. One asleep is ready if, since the last look, it
+        ran or was queued for a fifth of the time (Python threads take turns on the
+        interpreter, so a starved spinner is asleep whenever another thread holds it; the
+        kernel adds a task's queued time only when it gets a CPU). The first look takes a
+        mark and gives the worker one more watchdog tick. A task asleep on a lock or a
+        socket does neither.
+        """
+        sample = _task_state(self.task_of.get(worker))
+        if sample is None:
+            return False
+        runnable, spent = sample
+        mark, self._ready_mark = self._ready_mark, (now, spent)
+        if runnable:
+            return True
+        if mark is None:
+            return True  # look again at the next tick
+        return spent - mark[1] > 0.2 * (now - mark[0]) * 1e9
 
     def blocked_workers(self) -> list[int]:
         with self._lock:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -39,6 +43,36 @@ def busy(i: int) -> None:
     racecheck.point("b")
 
 
+HOG_CPU = max(os.sched_getaffinity(0))
+DATA = bytes(1 << 16)
+
+
+def starved(i: int) -> None:
+    racecheck.point("a")
+    if i == 0:
+        # This thread only, from here on: on the hog's CPU, at nice 12 (about 6% of that CPU
+        # against the hog's nice 0), so it is ready to run for most of a quantum, not running.
+        os.sched_setaffinity(0, {HOG_CPU})
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 12)
+        end = time.monotonic() + 0.15
+        while time.monotonic() < end:
+            hashlib.sha256(DATA).digest()  # on the CPU without the GIL, as C extensions compute
+    racecheck.point("b")
+
+
+@pytest.fixture
+def hog() -> object:
+    """A process spinning on HOG_CPU for the test's length."""
+    code = f"import os, sys\nos.sched_setaffinity(0, {{{HOG_CPU}}})\nsys.stdout.write('x')\nsys.stdout.flush()\nwhile True:\n    pass\n"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.read(1) == b"x"  # spinning from here on
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 LOCK = threading.Lock()
 
 
@@ -55,6 +89,14 @@ def waits_on_lock(i: int) -> None:
 def test_cpu_bound_step_is_not_marked_blocked(controllers: list[Counting]) -> None:
     """Spinning past the quantum does not mark the worker blocked, so the schedule stays controlled."""
     result = racecheck.run(busy, n=2, trials=2, strategy="random", seed=1, quantum=0.01,
+                           worker_args=lambda i: (i,), invariants=[])
+    assert result.ok
+    assert sum(c.blocked_marks for c in controllers) == 0
+
+
+def test_starved_worker_is_not_marked_blocked(controllers: list[Counting], hog: object) -> None:
+    """A worker ready to run but kept off its CPU by another process is slow, not blocked."""
+    result = racecheck.run(starved, n=2, trials=2, strategy="random", seed=1, quantum=0.01,
                            worker_args=lambda i: (i,), invariants=[])
     assert result.ok
     assert sum(c.blocked_marks for c in controllers) == 0
