@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:
 
 OTHERS = ("bench_backends", "bench_points", "bench_reference_pair", "bench_scheduling", "bench_dispatch",
           "bench_drivers", "bench_async_control", "bench_handoff", "bench_instrument", "bench_mutex_controlled",
-          "bench_pg_reset", "bench_process_start", "bench_search")
+          "bench_pg_reset", "bench_process_start", "bench_search", "bench_fork_floor")
 
 
 def log(msg: str) -> None:
