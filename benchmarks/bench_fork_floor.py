@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.targets.stats import median  # noqa: E402
+from benchmarks.targets.stats import bench_main, median  # noqa: E402
 
 FORKS = 32
 
@@ -88,10 +88,7 @@ def markdown(res: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    argv = sys.argv[1:] if argv is None else argv
-    res = run(quick="--quick" in argv)
-    print(markdown(res))
-    return res
+    return bench_main(run, markdown, sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -46,3 +46,11 @@ def fmt(x: Any, unit: str = "", digits: int = 3) -> str:
             return f"{x * 100:.0f}%"
         return f"{x:.{digits}g}"
     return str(x)
+
+
+def bench_main(run: Callable[..., dict[str, Any]], markdown: Callable[[dict[str, Any]], str],
+               argv: list[str]) -> dict[str, Any]:
+    """A benchmark script's main: the full budget, or ``--quick``; prints its markdown table."""
+    res = run(quick="--quick" in argv)
+    print(markdown(res))
+    return res
