@@ -120,3 +120,20 @@ def file_check_then_act(key: str = "k") -> str:
     with open(path, "a") as fh:
         fh.write(key + "\n")
     return "created"
+
+
+def starved(i: int, cpu: int, seconds: float = 0.15) -> None:
+    """Worker 0 computes for ``seconds`` on ``cpu`` at nice 12 (another process spins there), off the
+    interpreter lock as C extensions compute, so it is ready to run for most of a quantum, not running."""
+    import hashlib
+    import time
+
+    racecheck.point("a")
+    if i == 0:
+        os.sched_setaffinity(0, {cpu})  # this thread (the worker process, in process mode) only
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 12)
+        data = bytes(1 << 16)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            hashlib.sha256(data).digest()
+    racecheck.point("b")

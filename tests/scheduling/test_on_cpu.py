@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -44,20 +43,6 @@ def busy(i: int) -> None:
 
 
 HOG_CPU = max(os.sched_getaffinity(0))
-DATA = bytes(1 << 16)
-
-
-def starved(i: int) -> None:
-    racecheck.point("a")
-    if i == 0:
-        # This thread only, from here on: on the hog's CPU, at nice 12 (about 6% of that CPU
-        # against the hog's nice 0), so it is ready to run for most of a quantum, not running.
-        os.sched_setaffinity(0, {HOG_CPU})
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 12)
-        end = time.monotonic() + 0.15
-        while time.monotonic() < end:
-            hashlib.sha256(DATA).digest()  # on the CPU without the GIL, as C extensions compute
-    racecheck.point("b")
 
 
 @pytest.fixture
@@ -94,11 +79,13 @@ def test_cpu_bound_step_is_not_marked_blocked(controllers: list[Counting]) -> No
     assert sum(c.blocked_marks for c in controllers) == 0
 
 
-def test_starved_worker_is_not_marked_blocked(controllers: list[Counting], hog: object) -> None:
+@pytest.mark.parametrize("mode", ["threads", "processes"])
+def test_starved_worker_is_not_marked_blocked(controllers: list[Counting], hog: object, mode: str) -> None:
     """A worker ready to run but kept off its CPU by another process is slow, not blocked."""
-    result = racecheck.run(starved, n=2, trials=2, strategy="random", seed=1, quantum=0.01,
-                           worker_args=lambda i: (i,), invariants=[])
-    assert result.ok
+    result = racecheck.run("scheduling.targets:starved", n=2, trials=2, strategy="random", seed=1, quantum=0.01,
+                           mode=mode, worker_args=lambda i: (i, HOG_CPU), invariants=[], timeout=20)
+    assert result.ok, result.report()
+    assert len(controllers) == 2
     assert sum(c.blocked_marks for c in controllers) == 0
 
 
