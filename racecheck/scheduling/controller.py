@@ -214,13 +214,13 @@ class Controller(Decisions):
     def _ready(self, worker: int, now: float) -> bool:
         """True while the worker's task is running or waiting in a run queue for a CPU.
 
-        Read only after a quantum with too little CPU, so a step costs nothing more. A task
-        the kernel has as runnable is ready. One asleep is ready if, since the last look, it
-        ran or was queued for a fifth of the time (Python threads take turns on the
-        interpreter, so a starved spinner is asleep whenever another thread holds it; the
-        kernel adds a task's queued time only when it gets a CPU). The first look takes a
-        mark and gives the worker one more watchdog tick. A task asleep on a lock or a
-        socket does neither.
+        Asked only after a quantum with too little CPU. A task the kernel has as runnable is
+        ready. One asleep is ready if, since the mark ``_mark_ready`` took half a quantum in,
+        it ran or was queued for a fifth of the time: Python threads take turns on the
+        interpreter, so a starved spinner is asleep whenever another thread holds it, and the
+        kernel adds a task's queued time only when it gets a CPU. A task asleep on a lock, a
+        socket or a delay does neither, and is marked blocked when it was before. Without a
+        mark (the watchdog itself was late) the worker gets one more tick.
         """
         sample = _task_state(self.task_of.get(worker))
         if sample is None:
@@ -232,6 +232,16 @@ class Controller(Decisions):
         if mark is None:
             return True  # look again at the next tick
         return spent - mark[1] > 0.2 * (now - mark[0]) * 1e9
+
+    def _mark_ready(self, now: float) -> None:
+        """Half a quantum into a step, note the running worker's run and queued time, so that a
+        quantum without CPU is judged at once (see ``_ready``). Short steps never get here."""
+        if (self.current is None or not self._acked or self._ready_mark is not None
+                or now - self._released_at <= 0.5 * self.quantum):
+            return
+        sample = _task_state(self.task_of.get(self.current))
+        if sample is not None:
+            self._ready_mark = (now, sample[1])
 
     def blocked_workers(self) -> list[int]:
         with self._lock:
@@ -294,6 +304,7 @@ class Controller(Decisions):
                 if self.free:
                     return
                 now = _now()
+                self._mark_ready(now)
                 if not self.started and now - self._t0 > self.start_timeout:
                     self._schedule(force=True)
                 elif self.current is not None and now - self._released_at > (
